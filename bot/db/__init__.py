@@ -1,0 +1,1 @@
+"""The business database: customers, orders, tickets, handoffs and what conversations left."""

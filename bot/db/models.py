@@ -1,0 +1,222 @@
+"""Tables of the business database (SQLAlchemy 2 declarative, typed).
+
+Times are naive UTC, the one form SQLite and PostgreSQL both keep as written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "Agent",
+    "Base",
+    "ChannelIdentity",
+    "ConversationOutcome",
+    "Customer",
+    "Handoff",
+    "HandoffMessage",
+    "KbGap",
+    "Order",
+    "Ticket",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    tier: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    tier_updated_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(
+        back_populates="customer", order_by="Order.placed_at.desc()"
+    )
+    identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="customer")
+
+    def __repr__(self) -> str:
+        return f"Customer(id={self.id!r}, name={self.name!r}, tier={self.tier!r})"
+
+
+class ChannelIdentity(Base):
+    """A user of a messaging channel (a WeChat OpenID, say) bound to a customer."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    channel_user_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+    def __repr__(self) -> str:
+        return f"ChannelIdentity({self.channel}:{self.channel_user_id} -> {self.customer_id})"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    placed_at: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    status: Mapped[str] = mapped_column(String(16))
+    items: Mapped[str] = mapped_column(Text, default="")
+
+    customer: Mapped[Customer] = relationship(back_populates="orders")
+
+    def __repr__(self) -> str:
+        return f"Order(id={self.id!r}, amount={self.amount}, status={self.status!r})"
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"), index=True)
+    sender_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[Optional[str]] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    priority: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    sla_due_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[Optional[datetime]]
+
+    def __repr__(self) -> str:
+        return f"Ticket(number={self.number!r}, status={self.status!r})"
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Agent(username={self.username!r}, role={self.role!r})"
+
+
+class Handoff(Base):
+    """A conversation waiting for, or with, a human agent."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    priority: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[Optional[datetime]]
+    closed_at: Mapped[Optional[datetime]]
+    rating: Mapped[Optional[int]]
+
+    messages: Mapped[list[HandoffMessage]] = relationship(
+        back_populates="handoff", order_by="HandoffMessage.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"Handoff(id={self.id}, sender_id={self.sender_id!r}, status={self.status!r})"
+
+
+class HandoffMessage(Base):
+    """One message of a handoff. An agent's message is stored before it is delivered."""
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    author: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[Optional[datetime]]
+
+    handoff: Mapped[Handoff] = relationship(back_populates="messages")
+
+    def __repr__(self) -> str:
+        return f"HandoffMessage(id={self.id}, author={self.author!r})"
+
+
+class ConversationOutcome(Base):
+    """How a conversation ended: self_served, ticket, escalated or abandoned."""
+
+    __tablename__ = "conversation_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"))
+    tier: Mapped[str] = mapped_column(String(32), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rating: Mapped[Optional[int]]
+
+    def __repr__(self) -> str:
+        return f"ConversationOutcome(sender_id={self.sender_id!r}, outcome={self.outcome!r})"
+
+
+class KbGap(Base):
+    """A question the knowledge base could not answer."""
+
+    __tablename__ = "kb_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"))
+    tier: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    best_score: Mapped[Optional[float]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"KbGap(id={self.id}, question={self.question[:30]!r})"

@@ -1,0 +1,101 @@
+"""Every setting of the product, read from the environment in this one place.
+
+Defaults serve one machine with no extra servers. Secrets have working defaults
+only in demo mode (``BOT_DEMO=1``, which ``make run`` sets); elsewhere a missing
+secret stops the process with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ROOT", "ConfigError", "Settings", "load_settings"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+logger = logging.getLogger(__name__)
+
+_DEMO_SECRETS = {
+    "IDENTITY_SECRET": "demo-identity-secret-not-for-production",
+    "RASA_TOKEN": "demo-rasa-token-not-for-production",
+}
+_PLACEHOLDERS = {"", "changethis", "changeme", "secret"}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    demo_mode: bool
+    database_url: str
+    tracker_store_url: str
+    identity_secret: str
+    rasa_token: str
+    tiers_file: Path
+    host: str
+    rasa_port: int
+    action_port: int
+    console_port: int
+    rasa_url: str
+    action_server_url: str
+    token_ttl_seconds: int
+    var_dir: Path
+    model_path: Path
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
+    value = env.get(name, "").strip()
+    if value.lower() not in _PLACEHOLDERS:
+        return value
+    if demo_mode:
+        logger.warning("%s is not set: using the demo value (BOT_DEMO=1)", name)
+        return _DEMO_SECRETS[name]
+    raise ConfigError(f"{name} must be set to a secret of your own (or set BOT_DEMO=1 for a demo)")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (the process environment by default)."""
+    env = os.environ if env is None else env
+    demo_mode = _flag(env.get("BOT_DEMO", ""))
+    var_dir = Path(env.get("BOT_VAR_DIR") or ROOT / "var").resolve()
+    host = env.get("BOT_HOST", "localhost")
+    rasa_port = _int(env, "RASA_PORT", 5005)
+    action_port = _int(env, "ACTION_PORT", 5055)
+    console_port = _int(env, "CONSOLE_PORT", 8000)
+    return Settings(
+        demo_mode=demo_mode,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'bot.db'}",
+        tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
+        identity_secret=_secret(env, "IDENTITY_SECRET", demo_mode),
+        rasa_token=_secret(env, "RASA_TOKEN", demo_mode),
+        tiers_file=Path(env.get("TIERS_FILE") or ROOT / "tiers.yml"),
+        host=host,
+        rasa_port=rasa_port,
+        action_port=action_port,
+        console_port=console_port,
+        rasa_url=env.get("RASA_URL") or f"http://{host}:{rasa_port}",
+        action_server_url=env.get("ACTION_SERVER_URL") or f"http://{host}:{action_port}/webhook",
+        token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", 24 * 3600),
+        var_dir=var_dir,
+        model_path=Path(env.get("RASA_MODEL") or ROOT / "models" / "bot.tar.gz"),
+    )
