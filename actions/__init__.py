@@ -1,0 +1,1 @@
+"""The Rasa action server: one module per concern, business logic in ``bot``."""
