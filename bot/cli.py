@@ -1,0 +1,175 @@
+"""``bot``: the one command line for operating the product.
+
+  bot db init                          create or upgrade the database schema
+  bot customers import CUSTOMERS ORDERS  import a CRM export (all or nothing)
+  bot customers show ID                a customer, their tier, RFM figures and orders
+  bot tiers recompute                  recompute every customer's tier from their orders
+  bot token ID                         a signed widget token for a customer
+  bot demo seed                        load the demo customers into an empty database
+  bot run                              start every process and print the URLs
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.crm_import import CsvImportError, import_crm
+from bot.customers import customer_rfm, recompute_tiers
+from bot.db.migrate import revision, upgrade
+from bot.db.models import Customer
+from bot.db.session import sessions_for
+from bot.identity import sign_token
+from bot.settings import ROOT, ConfigError, Settings, load_settings
+from bot.tiers import TierConfigError, load_tiers
+
+DEMO_DIR = ROOT / "data" / "demo"
+
+
+class CliError(Exception):
+    """Shown to the user as one line; the command exits with status 1."""
+
+
+def cmd_db_init(settings: Settings, args: argparse.Namespace) -> None:
+    upgrade(settings.database_url)
+    print(f"database ready: {_display_url(settings.database_url)}")
+
+
+def cmd_db_revision(settings: Settings, args: argparse.Namespace) -> None:
+    revision(settings.database_url, args.message)
+
+
+def cmd_customers_import(settings: Settings, args: argparse.Namespace) -> None:
+    _import(settings, args.customers, args.orders, shift_to=None)
+
+
+def _import(settings: Settings, customers: Path, orders: Path, *, shift_to: date | None) -> None:
+    tiers = load_tiers(settings.tiers_file)
+    upgrade(settings.database_url)
+    try:
+        with sessions_for(settings.database_url).begin() as session:
+            result = import_crm(session, customers_csv=customers, orders_csv=orders, shift_to=shift_to)
+            moves = recompute_tiers(session, tiers=tiers, today=date.today(), customer_ids=result.customer_ids)
+    except CsvImportError as error:
+        raise CliError(f"{error} (nothing was imported)") from None
+    print(f"imported {result.customers} customers and {result.orders} orders")
+    print("tiers: " + ", ".join(f"{t.id} {moves.by_tier[t.id]}" for t in tiers.tiers if moves.by_tier[t.id]))
+
+
+def cmd_customers_show(settings: Settings, args: argparse.Namespace) -> None:
+    tiers = load_tiers(settings.tiers_file)
+    with sessions_for(settings.database_url)() as session:
+        customer = session.get(Customer, args.id)
+        if customer is None:
+            raise CliError(f"no customer {args.id!r}")
+        rfm = customer_rfm(session, customer_id=customer.id, tiers=tiers, today=date.today())
+        tier = tiers.get(customer.tier)
+        print(f"{customer.id}  {customer.name}")
+        print(f"  phone {customer.phone or '-'}  email {customer.email or '-'}  language {customer.language}")
+        print(f"  tier {customer.tier or '-'}" + (f" ({tier.label_in('en')}, {tier.policy.mode})" if tier else ""))
+        recency = "-" if rfm.recency_days is None else f"{rfm.recency_days} days"
+        print(
+            f"  last {tiers.window_days} days: {rfm.frequency} orders, {rfm.monetary} spent, "
+            f"last order {recency} ago"
+        )
+        above = tiers.next_above(tier) if tier else None
+        if above:
+            gap = above.rules.gap(rfm)
+            print(f"  to {above.id}: {gap.orders} more orders, {gap.spend} more spend")
+        print(f"  orders ({len(customer.orders)}):")
+        for order in customer.orders[:10]:
+            print(f"    {order.id}  {order.placed_at}  {order.amount:>10}  {order.status:<9}  {order.items}")
+
+
+def cmd_tiers_recompute(settings: Settings, args: argparse.Namespace) -> None:
+    tiers = load_tiers(settings.tiers_file)
+    with sessions_for(settings.database_url).begin() as session:
+        moves = recompute_tiers(session, tiers=tiers, today=date.today())
+    print(f"{moves.up} moved up, {moves.down} moved down, {moves.unchanged} unchanged")
+    for tier in tiers.tiers:
+        if tier.id != tiers.guest_id:
+            print(f"  {tier.id:<10} {moves.by_tier[tier.id]}")
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    with sessions_for(settings.database_url)() as session:
+        if session.get(Customer, args.id) is None:
+            raise CliError(f"no customer {args.id!r}")
+    print(sign_token(settings.identity_secret, args.id, args.ttl or settings.token_ttl_seconds))
+
+
+def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> None:
+    upgrade(settings.database_url)
+    with sessions_for(settings.database_url)() as session:
+        if session.scalar(select(func.count()).select_from(Customer)):
+            print("demo data: the database already has customers, nothing loaded")
+            return
+    # Shifted so the newest demo order was placed yesterday: tiers look as intended on any day.
+    _import(settings, DEMO_DIR / "customers.csv", DEMO_DIR / "orders.csv", shift_to=date.today() - timedelta(days=1))
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.run import run
+
+    run(settings)
+
+
+def _display_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="Operate the tiered customer-service bot.")
+    sub = parser.add_subparsers(dest="group", required=True)
+
+    db = sub.add_parser("db", help="the business database").add_subparsers(dest="command", required=True)
+    db.add_parser("init", help="create or upgrade the schema").set_defaults(func=cmd_db_init)
+    rev = db.add_parser("revision", help="write a migration for changed models")
+    rev.add_argument("-m", "--message", required=True)
+    rev.set_defaults(func=cmd_db_revision)
+
+    customers = sub.add_parser("customers", help="customers and orders").add_subparsers(dest="command", required=True)
+    imp = customers.add_parser("import", help="import customers.csv and orders.csv in one transaction")
+    imp.add_argument("customers", type=Path)
+    imp.add_argument("orders", type=Path)
+    imp.set_defaults(func=cmd_customers_import)
+    show = customers.add_parser("show", help="show one customer")
+    show.add_argument("id")
+    show.set_defaults(func=cmd_customers_show)
+
+    tiers = sub.add_parser("tiers", help="customer tiers").add_subparsers(dest="command", required=True)
+    tiers.add_parser("recompute", help="recompute every customer's tier").set_defaults(func=cmd_tiers_recompute)
+
+    token = sub.add_parser("token", help="print a signed widget token for a customer")
+    token.add_argument("id")
+    token.add_argument("--ttl", type=int, help="seconds until it expires (default TOKEN_TTL_SECONDS)")
+    token.set_defaults(func=cmd_token)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
+    demo.add_parser("seed", help="load data/demo into an empty database").set_defaults(func=cmd_demo_seed)
+
+    sub.add_parser("run", help="start every process and print the URLs").set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(load_settings(), args)
+    except (CliError, ConfigError, TierConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

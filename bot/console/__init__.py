@@ -1,0 +1,1 @@
+"""The console web app: agents, admins and analytics."""

@@ -1,0 +1,43 @@
+"""The console web app. For now it shows whether the bot's processes are up."""
+
+from __future__ import annotations
+
+import html
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from bot.settings import Settings, load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(title="Tiered service console", docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    def read_health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse)
+    async def read_status() -> str:
+        checks = {
+            "Rasa server": f"{settings.rasa_url}/",
+            "Action server": settings.action_server_url.removesuffix("/webhook") + "/health",
+        }
+        rows = []
+        async with httpx.AsyncClient(timeout=2) as client:
+            for name, url in checks.items():
+                try:
+                    up = (await client.get(url)).status_code == 200
+                except httpx.HTTPError:
+                    up = False
+                rows.append(f"<tr><td>{html.escape(name)}</td><td>{'up' if up else 'DOWN'}</td></tr>")
+        return (
+            "<!doctype html><meta charset=utf-8><title>Tiered service console</title>"
+            "<h1>Tiered service console</h1><table>" + "".join(rows) + "</table>"
+        )
+
+    return app

@@ -1,0 +1,56 @@
+"""``bot run``: the whole product on one machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from bot.cli import cmd_demo_seed
+from bot.db.migrate import upgrade
+from bot.processes import ProcessError, start_all, stop_all
+from bot.settings import Settings
+
+__all__ = ["run"]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(settings: Settings) -> None:
+    if not settings.model_path.exists():
+        sys.exit(f"error: no trained model at {settings.model_path}; run `make run` (it trains one)")
+    upgrade(settings.database_url)
+    if settings.demo_mode:
+        cmd_demo_seed(settings, None)
+    log_dir = settings.var_dir / "logs"
+    print(f"starting the action server, Rasa server and console (logs in {log_dir}) ...", flush=True)
+    # Ctrl-C, and SIGTERM from a service manager, stop everything; SIGINT is set
+    # explicitly because a shell starting us in the background ignores it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        started = start_all(settings, log_dir)
+    except ProcessError as error:
+        sys.exit(f"error: {error}")
+    except KeyboardInterrupt:
+        return
+    print(
+        "\nAll processes are up:\n"
+        f"  Rasa server (REST)  {settings.rasa_url}/webhooks/rest/webhook\n"
+        f"  Rasa HTTP API       {settings.rasa_url}/status?token=...\n"
+        f"  Action server       http://{settings.host}:{settings.action_port}/health\n"
+        f"  Console             http://{settings.host}:{settings.console_port}/\n"
+        "\nPress Ctrl-C to stop them all.",
+        flush=True,
+    )
+    try:
+        while all(p.popen.poll() is None for p in started):
+            time.sleep(1)
+        dead = next(p for p in started if p.popen.poll() is not None)
+        print(f"error: {dead.name} stopped (code {dead.popen.returncode}); see {dead.log_path}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    finally:
+        stop_all(started)
