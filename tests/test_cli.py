@@ -1,0 +1,56 @@
+"""The ``bot`` command as an operator runs it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.identity import verify_token
+from bot.settings import ROOT
+from tests.test_crm_import import CUSTOMERS, ORDERS, counts, write
+
+
+@pytest.fixture
+def env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    return {"DATABASE_URL": db_url, "IDENTITY_SECRET": "cli-secret", "RASA_TOKEN": "cli-token", "PATH": "/usr/bin:/bin"}
+
+
+def bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_then_show_and_recompute(tmp_path, env, db_url):
+    result = bot(env, "customers", "import", *map(str, write(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert "imported 2 customers and 3 orders" in result.stdout
+
+    shown = bot(env, "customers", "show", "C1")
+    assert "王芳" in shown.stdout and "O2" in shown.stdout and "tier normal" in shown.stdout
+
+    recomputed = bot(env, "tiers", "recompute")
+    assert "0 moved up, 0 moved down, 2 unchanged" in recomputed.stdout
+
+
+def test_an_import_with_a_broken_line_names_it_and_changes_nothing(tmp_path, env, db_url):
+    customers, orders = write(tmp_path, CUSTOMERS, ORDERS + "O9,C1,yesterday,10.00,paid,x\n")
+    result = bot(env, "customers", "import", str(customers), str(orders))
+    assert result.returncode == 1
+    assert f"{orders}:5: placed_at 'yesterday' is not a date" in result.stderr
+    assert "nothing was imported" in result.stderr
+    assert counts(db_url) == (0, 0)
+
+
+def test_token_signs_for_a_known_customer_only(tmp_path, env):
+    bot(env, "customers", "import", *map(str, write(tmp_path)))
+    token = bot(env, "token", "C2", "--ttl", "60").stdout.strip()
+    assert verify_token("cli-secret", token) == "C2"
+    unknown = bot(env, "token", "C404")
+    assert unknown.returncode == 1 and "no customer 'C404'" in unknown.stderr
+
+
+def test_a_missing_secret_is_a_clear_error(env):
+    result = bot({**env, "IDENTITY_SECRET": ""}, "token", "C1")
+    assert result.returncode == 1 and "IDENTITY_SECRET must be set" in result.stderr

@@ -1,0 +1,27 @@
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+
+def test_secrets_must_be_set_outside_demo_mode():
+    with pytest.raises(ConfigError, match="IDENTITY_SECRET"):
+        load_settings({})
+    with pytest.raises(ConfigError, match="RASA_TOKEN"):
+        load_settings({"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "changethis"})
+
+
+def test_demo_mode_has_working_defaults():
+    settings = load_settings({"BOT_DEMO": "1"})
+    assert settings.identity_secret and settings.rasa_token
+    assert settings.database_url.startswith("sqlite:///") and settings.rasa_port == 5005
+
+
+def test_urls_follow_the_ports():
+    settings = load_settings({"BOT_DEMO": "1", "RASA_PORT": "6000", "ACTION_PORT": "6001"})
+    assert settings.rasa_url == "http://localhost:6000"
+    assert settings.action_server_url == "http://localhost:6001/webhook"
+
+
+def test_a_malformed_number_names_its_variable():
+    with pytest.raises(ConfigError, match="RASA_PORT must be a whole number"):
+        load_settings({"BOT_DEMO": "1", "RASA_PORT": "five"})
