@@ -2,8 +2,11 @@
 # Each step runs only when its inputs changed, so both commands are cheap to repeat.
 
 RASA := .venv-rasa/bin/rasa
-TRAINING_DATA := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/demo/*') bot/nlu/language_detector.py bot/language.py
+TRAINING_DATA := config.yml domain.yml data/rules.yml $(wildcard data/nlu/*.yml) bot/nlu/language_detector.py bot/language.py
 MODEL := models/bot.tar.gz
+EMBEDDINGS := models/embeddings/multilingual-e5-small/BUILD_COMPLETE.json
+KB := var/kb/current
+KB_SOURCES := $(shell find data/knowledge -type f)
 
 export BOT_DEMO ?= 1
 export RASA_TELEMETRY_ENABLED := false
@@ -11,12 +14,12 @@ export RASA_TELEMETRY_ENABLED := false
 # breaks loading once the pipeline's node names shift: train from scratch instead.
 export RASA_MAX_CACHE_SIZE := 0
 
-.PHONY: run test test-fast setup train clean
+.PHONY: run test test-fast setup train kb clean
 
-run: setup $(MODEL)
+run: setup $(MODEL) $(KB)
 	.venv/bin/bot run
 
-test: setup $(MODEL)
+test: setup $(MODEL) $(KB)
 	.venv/bin/pytest
 
 # Unit tests only: no servers, no training.
@@ -32,8 +35,16 @@ setup: .venv/.ready
 train: $(MODEL)
 
 $(MODEL): .venv/.ready $(TRAINING_DATA)
-	$(RASA) train --fixed-model-name bot --out models
+	$(RASA) train --data data/nlu data/rules.yml --fixed-model-name bot --out models
 	touch $@
+
+kb: $(KB)
+
+$(EMBEDDINGS): .venv/.ready
+	.venv/bin/python -m knowledge.model_build
+
+$(KB): $(EMBEDDINGS) $(KB_SOURCES) tiers.yml
+	.venv/bin/bot kb build
 
 clean:
 	rm -rf .venv .venv-rasa models var test-output .pytest_cache

@@ -1,0 +1,1 @@
+"""The knowledge base: sources, embeddings, FAISS index and search."""

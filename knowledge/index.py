@@ -1,0 +1,244 @@
+"""Build a knowledge base into a FAISS index on disk, and load it back.
+
+A build goes into ``builds/<id>/`` beside a ``current`` link that is switched
+only once the build is complete, so readers always see a whole index and pick
+up a new one by noticing that the link changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge.embedder import Embedder
+from knowledge.lexical import BM25, CharTfidf
+from knowledge.sources import Entry, checksum
+
+__all__ = ["BuildReport", "KnowledgeIndex", "build_index", "current_build", "load_index"]
+
+CURRENT = "current"
+KEEP_BUILDS = 3
+
+
+CLASSIFIER_MAX_ENTRIES = 5000
+
+
+@dataclass
+class KnowledgeIndex:
+    """A loaded build: each question variant as a vector, plus per-entry views of them."""
+
+    entries: list[Entry]
+    variant_entry: np.ndarray  # variant row -> entry position
+    variant_text: list[str]
+    vectors: np.ndarray  # variant vectors, memory-mapped
+    faiss_index: faiss.Index
+    centroids: np.ndarray  # entry position -> mean of its variant vectors, unit length
+    passages: np.ndarray  # question and answer together, one row per entry and language
+    passage_entry: np.ndarray
+    classifier: tuple[np.ndarray, np.ndarray] | None  # softmax weights and biases over entries
+    bm25: BM25
+    char_tfidf: CharTfidf
+    manifest: dict[str, Any]
+
+    def rows_of(self, position: int) -> np.ndarray:
+        return self._rows[position]
+
+    def __post_init__(self) -> None:
+        order = np.argsort(self.variant_entry, kind="stable")
+        bounds = np.searchsorted(self.variant_entry[order], np.arange(len(self.entries) + 1))
+        self._rows = [order[bounds[i] : bounds[i + 1]] for i in range(len(self.entries))]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: Path
+    entries: int
+    variants: int
+    index_type: str
+    seconds: float
+    recall_vs_flat: float | None
+
+
+def _rows(entries: list[Entry]) -> tuple[list[int], list[str]]:
+    owners, texts = [], []
+    for position, entry in enumerate(entries):
+        for _, text in entry.phrasings():
+            owners.append(position)
+            texts.append(text)
+    return owners, texts
+
+
+def _passages(entries: list[Entry]) -> tuple[list[int], list[str]]:
+    owners, texts = [], []
+    for position, entry in enumerate(entries):
+        for lang, question in entry.questions.items():
+            owners.append(position)
+            texts.append(f"{question} {entry.answers.get(lang, '')}".strip())
+    return owners, texts
+
+
+def _centroids(vectors: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    sums = np.zeros((n, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owners, vectors)
+    return (sums / np.linalg.norm(sums, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _classifier(vectors: np.ndarray, owners: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """A softmax over entries trained on their variants: it learns which directions tell
+    similar entries apart, where nearest-variant search only sees the closest one.
+    Skipped for large bases, where training would dominate the build, and where most
+    entries have a single phrasing, which leaves nothing to learn."""
+    if not 3 <= n <= CLASSIFIER_MAX_ENTRIES or len(vectors) < 2 * n:
+        return None
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=100, max_iter=3000).fit(vectors, owners)
+    weights = np.zeros((n, vectors.shape[1]), dtype=np.float32)
+    biases = np.full(n, -1e4, dtype=np.float32)  # an entry with no class never wins
+    weights[model.classes_] = model.coef_
+    biases[model.classes_] = model.intercept_
+    return weights, biases
+
+
+def _faiss_index(vectors: np.ndarray, hnsw_above: int) -> tuple[faiss.Index, str]:
+    dimension = vectors.shape[1]
+    if len(vectors) <= hnsw_above:
+        index = faiss.IndexFlatIP(dimension)
+        kind = "flat"
+    else:
+        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+        kind = "hnsw"
+    index.add(vectors)
+    return index, kind
+
+
+def _recall_vs_flat(index: faiss.Index, vectors: np.ndarray, k: int = 10, probes: int = 500) -> float:
+    """Recall@k of the approximate index against exact search, on stored vectors as queries."""
+    rng = np.random.default_rng(0)
+    queries = vectors[rng.choice(len(vectors), size=min(probes, len(vectors)), replace=False)]
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(queries, k)
+    _, found = index.search(queries, k)
+    return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found)]))
+
+
+def build_index(
+    entries: list[Entry],
+    embedder: Embedder,
+    kb_dir: Path,
+    *,
+    sources: list[Path],
+    hnsw_above: int,
+) -> BuildReport:
+    """Embed every question variant, write the index, and make it the current one."""
+    started = time.perf_counter()
+    owners, texts = _rows(entries)
+    vectors = embedder.encode(texts)
+    owner_array = np.asarray(owners, dtype=np.int32)
+    index, kind = _faiss_index(vectors, hnsw_above)
+    passage_owners, passage_texts = _passages(entries)
+    passages = embedder.encode(passage_texts)
+    classifier = _classifier(vectors, owner_array, len(entries))
+    recall = _recall_vs_flat(index, vectors) if kind != "flat" else None
+
+    build_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    builds = Path(kb_dir) / "builds"
+    target = builds / build_id
+    partial = builds / f".{build_id}.partial"
+    partial.mkdir(parents=True)
+    faiss.write_index(index, str(partial / "index.faiss"))
+    np.save(partial / "variant_entry.npy", owner_array)
+    np.save(partial / "vectors.npy", vectors)
+    np.save(partial / "centroids.npy", _centroids(vectors, owner_array, len(entries)))
+    np.save(partial / "passages.npy", passages)
+    np.save(partial / "passage_entry.npy", np.asarray(passage_owners, dtype=np.int32))
+    if classifier is not None:
+        np.save(partial / "classifier_weights.npy", classifier[0])
+        np.save(partial / "classifier_biases.npy", classifier[1])
+    _write_json(partial / "variants.json", texts)
+    _write_json(partial / "entries.json", [e.to_dict() for e in entries])
+    _write_json(
+        partial / "manifest.json",
+        {
+            "build_id": build_id,
+            "model": embedder.name,
+            "prefix": embedder.prefix,
+            "dimension": embedder.dimension,
+            "entries": len(entries),
+            "variants": len(texts),
+            "index_type": kind,
+            "classifier": classifier is not None,
+            "recall_at_10_vs_flat": recall,
+            "sources": {str(p): checksum(p) for p in sources},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
+    partial.rename(target)
+    _switch_current(Path(kb_dir), target)
+    _prune(builds, keep=target)
+    return BuildReport(target, len(entries), len(texts), kind, time.perf_counter() - started, recall)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _switch_current(kb_dir: Path, target: Path) -> None:
+    link = kb_dir / CURRENT
+    temporary = kb_dir / f".{CURRENT}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target.relative_to(kb_dir))
+    # rename() over the old link is atomic: a reader sees the old build or the new one.
+    temporary.rename(link)
+
+
+def _prune(builds: Path, *, keep: Path) -> None:
+    # Older builds go, except a few, so a reader still loading one is not cut short.
+    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    for old in finished[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_build(kb_dir: Path) -> Path | None:
+    """The folder of the current build, or None if nothing was built yet."""
+    link = Path(kb_dir) / CURRENT
+    try:
+        return (Path(kb_dir) / os.readlink(link)).resolve()
+    except OSError:
+        return None
+
+
+def load_index(build: Path) -> KnowledgeIndex:
+    entries = [Entry.from_dict(d) for d in json.loads((build / "entries.json").read_text(encoding="utf-8"))]
+    texts = json.loads((build / "variants.json").read_text(encoding="utf-8"))
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    classifier = None
+    if manifest["classifier"]:
+        classifier = (np.load(build / "classifier_weights.npy"), np.load(build / "classifier_biases.npy"))
+    return KnowledgeIndex(
+        entries=entries,
+        variant_entry=np.load(build / "variant_entry.npy"),
+        variant_text=texts,
+        vectors=np.load(build / "vectors.npy", mmap_mode="r"),
+        faiss_index=faiss.read_index(str(build / "index.faiss")),
+        centroids=np.load(build / "centroids.npy"),
+        passages=np.load(build / "passages.npy"),
+        passage_entry=np.load(build / "passage_entry.npy"),
+        classifier=classifier,
+        bm25=BM25(texts),
+        char_tfidf=CharTfidf(texts),
+        manifest=manifest,
+    )

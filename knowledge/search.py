@@ -1,0 +1,155 @@
+"""Search a loaded knowledge base: several views of each entry, fused into one score.
+
+An entry's score adds up, with the weights of :class:`Fusion`:
+- its best variant: dense cosine, plus character TF-IDF and squashed BM25 (exact words);
+- the cosine with the mean of its variants (what they share, not one lucky phrasing);
+- the cosine with its question and answer together (the answer's words count too);
+- for bases small enough to train one, a softmax over entries learnt from the variants.
+The weights were chosen on the development sets (``bench/retrieval.py`` prints the
+figures). The confidence is a logistic function of the top score and its margin
+over the runner-up, fitted on the same sets, so thresholds read as the chance
+that the top entry is right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.embedder import Embedder
+from knowledge.index import KnowledgeIndex
+from knowledge.lexical import BM25
+from knowledge.sources import Entry
+
+__all__ = ["Calibration", "Fusion", "Hit", "Searcher", "SearchResult"]
+
+
+@dataclass(frozen=True)
+class Fusion:
+    char_tfidf: float = 0.1
+    bm25: float = 0.05
+    bm25_half: float = 10.0
+    centroid: float = 0.5
+    passage: float = 0.5
+    classifier: float = 0.5
+    candidates: int = 64
+
+
+DENSE_ONLY = Fusion(char_tfidf=0, bm25=0, centroid=0, passage=0, classifier=0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    # Fitted by bench/calibrate.py on the shipped sources: held-out variants against
+    # out-of-scope questions.
+    bias: float = -27.67
+    top: float = 13.74
+    margin: float = -5.68
+
+    def confidence(self, top: float, margin: float) -> float:
+        z = self.bias + self.top * top + self.margin * margin
+        return 1 / (1 + math.exp(-max(min(z, 50), -50)))
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    score: float
+    dense: float
+    variant: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    confidence: float
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+class Searcher:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        *,
+        fusion: Fusion = Fusion(),
+        calibration: Calibration = Calibration(),
+    ) -> None:
+        self.index, self.embedder, self.fusion, self.calibration = index, embedder, fusion, calibration
+
+    def search(self, query: str, *, k: int = 5, tier: str | None = None) -> SearchResult:
+        """The ``k`` best entries for ``query`` that ``tier`` may see (all entries if ``tier`` is None)."""
+        return self.search_vector(query, self.embedder.encode([query])[0], k=k, tier=tier)
+
+    def search_vector(
+        self, query: str, vector: np.ndarray, *, k: int = 5, tier: str | None = None
+    ) -> SearchResult:
+        """:meth:`search` with the query already embedded."""
+        scores = self._entry_scores(query, vector)
+        ranked = sorted(scores.items(), key=lambda item: -item[1][0])
+        hits = []
+        for position, (score, dense, row) in ranked:
+            entry = self.index.entries[position]
+            if tier is None or entry.visible_to(tier):
+                hits.append(Hit(entry, score, dense, self.index.variant_text[row]))
+            if len(hits) == k:
+                break
+        if not hits:
+            return SearchResult([], 0.0)
+        runner_up = hits[1].score if len(hits) > 1 else hits[0].score - 1.0
+        return SearchResult(hits, self.calibration.confidence(hits[0].score, hits[0].score - runner_up))
+
+    def _entry_scores(self, query: str, vector: np.ndarray) -> dict[int, tuple[float, float, int]]:
+        """Candidate entries -> (fused score, best dense cosine, best variant row)."""
+        index, fusion = self.index, self.fusion
+        n = len(index.variant_text)
+        _, found = index.faiss_index.search(vector[None, :], min(fusion.candidates, n))
+        positions = {int(index.variant_entry[r]) for r in found[0] if r >= 0}
+        lexical = index.bm25.scores(query) if fusion.bm25 or fusion.char_tfidf else None
+        if lexical is not None and lexical.any():
+            top = np.argpartition(-lexical, min(fusion.candidates, n) - 1)[: fusion.candidates]
+            positions |= {int(index.variant_entry[r]) for r in top if lexical[r] > 0}
+        probabilities = None
+        if fusion.classifier and index.classifier is not None:
+            weights, biases = index.classifier
+            logits = weights @ vector + biases
+            probabilities = np.exp(logits - logits.max())
+            probabilities /= probabilities.sum()
+            positions |= {int(p) for p in np.argsort(-probabilities)[:5]}
+
+        candidates = np.fromiter(positions, dtype=np.int64)
+        rows = np.concatenate([index.rows_of(p) for p in candidates])
+        variant = np.asarray(index.vectors[rows]) @ vector
+        dense = variant.copy()
+        if fusion.char_tfidf:
+            variant += fusion.char_tfidf * index.char_tfidf.scores(query, rows)
+        if fusion.bm25 and lexical is not None:
+            variant += fusion.bm25 * BM25.saturate(lexical[rows], fusion.bm25_half)
+        passage = self._passage_scores(vector, candidates) if fusion.passage else None
+
+        scores: dict[int, tuple[float, float, int]] = {}
+        start = 0
+        for i, position in enumerate(candidates):
+            count = len(index.rows_of(position))
+            best = start + int(np.argmax(variant[start : start + count]))
+            score = float(variant[best]) + fusion.centroid * float(index.centroids[position] @ vector)
+            if passage is not None:
+                score += fusion.passage * passage[i]
+            if probabilities is not None:
+                score += fusion.classifier * float(probabilities[position])
+            scores[int(position)] = (score, float(dense[best]), int(rows[best]))
+            start += count
+        return scores
+
+    def _passage_scores(self, vector: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        index = self.index
+        wanted = np.isin(index.passage_entry, candidates)
+        best = dict.fromkeys(candidates.tolist(), 0.0)
+        for owner, score in zip(index.passage_entry[wanted], index.passages[wanted] @ vector):
+            best[int(owner)] = max(best[int(owner)], float(score))
+        return np.asarray([best[int(p)] for p in candidates])
