@@ -5,6 +5,9 @@
   bot customers show ID                a customer, their tier, RFM figures and orders
   bot tiers recompute                  recompute every customer's tier from their orders
   bot token ID                         a signed widget token for a customer
+  bot kb build [SOURCES...]            build the knowledge base index
+  bot kb search "QUESTION"             search it
+  bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
   bot demo seed                        load the demo customers into an empty database
   bot run                              start every process and print the URLs
 """
@@ -113,6 +116,15 @@ def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> None:
     _import(settings, DEMO_DIR / "customers.csv", DEMO_DIR / "orders.csv", shift_to=date.today() - timedelta(days=1))
 
 
+def cmd_kb(settings: Settings, args: argparse.Namespace) -> None:
+    from bot import kb_commands
+
+    try:
+        getattr(kb_commands, args.kb_command)(settings, args)
+    except kb_commands.KbError as error:
+        raise CliError(str(error)) from None
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.run import run
 
@@ -152,6 +164,22 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("id")
     token.add_argument("--ttl", type=int, help="seconds until it expires (default TOKEN_TTL_SECONDS)")
     token.set_defaults(func=cmd_token)
+
+    kb = sub.add_parser("kb", help="the knowledge base").add_subparsers(dest="command", required=True)
+    kb_build = kb.add_parser("build", help="build the index from the sources (default KB_SOURCES)")
+    kb_build.add_argument("sources", nargs="*")
+    kb_build.set_defaults(func=cmd_kb, kb_command="build")
+    kb_search = kb.add_parser("search", help="search the current index")
+    kb_search.add_argument("question")
+    kb_search.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the answers shown")
+    kb_search.add_argument("--k", type=int, default=5)
+    kb_search.add_argument("--tier", help="search as a customer of this tier sees it")
+    kb_search.set_defaults(func=cmd_kb, kb_command="search")
+    kb_eval = kb.add_parser("eval", help="measure retrieval on labelled queries with a temporary index")
+    kb_eval.add_argument("--kb", nargs="+", required=True, help="knowledge-base source files")
+    kb_eval.add_argument("--queries", required=True, help='JSONL of {"query", "faq_id", "lang"}')
+    kb_eval.add_argument("--json", action="store_true", help="print one JSON object")
+    kb_eval.set_defaults(func=cmd_kb, kb_command="eval_")
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
     demo.add_parser("seed", help="load data/demo into an empty database").set_defaults(func=cmd_demo_seed)

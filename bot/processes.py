@@ -83,25 +83,14 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _settings_env(settings: Settings) -> dict[str, str]:
-    """Settings handed to child processes, so a test's overrides reach them too."""
-    return {
-        "DATABASE_URL": settings.database_url,
-        "IDENTITY_SECRET": settings.identity_secret,
-        "RASA_TOKEN": settings.rasa_token,
-        "TIERS_FILE": str(settings.tiers_file),
-        "RASA_URL": settings.rasa_url,
-        "BOT_VAR_DIR": str(settings.var_dir),
-    }
-
-
 def processes(settings: Settings, log_dir: Path) -> list[Process]:
-    env = _settings_env(settings)
+    # Every setting goes to every child, so a test's overrides reach them too.
+    env = settings.to_env()
     host = settings.host
     return [
         Process(
             name="action server",
-            args=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            args=[sys.executable, "-m", "actions.server"],
             health_url=f"http://{host}:{settings.action_port}/health",
             log_path=log_dir / "actions.log",
             env=env,

@@ -47,6 +47,40 @@ class Settings:
     token_ttl_seconds: int
     var_dir: Path
     model_path: Path
+    kb_sources: tuple[Path, ...]
+    kb_dir: Path
+    kb_model: str
+    kb_query_prefix: str
+    kb_hnsw_above: int
+    kb_answer_threshold: float
+    kb_suggest_threshold: float
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the variables that load them, for the processes we start."""
+        return {
+            "BOT_DEMO": "1" if self.demo_mode else "0",
+            "DATABASE_URL": self.database_url,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "IDENTITY_SECRET": self.identity_secret,
+            "RASA_TOKEN": self.rasa_token,
+            "TIERS_FILE": str(self.tiers_file),
+            "BOT_HOST": self.host,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_PORT": str(self.action_port),
+            "CONSOLE_PORT": str(self.console_port),
+            "RASA_URL": self.rasa_url,
+            "ACTION_SERVER_URL": self.action_server_url,
+            "TOKEN_TTL_SECONDS": str(self.token_ttl_seconds),
+            "BOT_VAR_DIR": str(self.var_dir),
+            "RASA_MODEL": str(self.model_path),
+            "KB_SOURCES": os.pathsep.join(map(str, self.kb_sources)),
+            "KB_DIR": str(self.kb_dir),
+            "KB_MODEL": self.kb_model,
+            "KB_QUERY_PREFIX": self.kb_query_prefix,
+            "KB_HNSW_ABOVE": str(self.kb_hnsw_above),
+            "KB_ANSWER_THRESHOLD": str(self.kb_answer_threshold),
+            "KB_SUGGEST_THRESHOLD": str(self.kb_suggest_threshold),
+        }
 
 
 def _flag(value: str) -> bool:
@@ -61,6 +95,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
 def _secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
@@ -98,4 +142,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", 24 * 3600),
         var_dir=var_dir,
         model_path=Path(env.get("RASA_MODEL") or ROOT / "models" / "bot.tar.gz"),
+        kb_sources=tuple(Path(p) for p in (env.get("KB_SOURCES") or str(ROOT / "data" / "knowledge")).split(os.pathsep)),
+        kb_dir=Path(env.get("KB_DIR") or var_dir / "kb"),
+        kb_model=env.get("KB_MODEL") or str(ROOT / "models" / "embeddings" / "multilingual-e5-small"),
+        kb_query_prefix=env.get("KB_QUERY_PREFIX", "query: "),
+        kb_hnsw_above=_int(env, "KB_HNSW_ABOVE", 50_000),
+        kb_answer_threshold=_float(env, "KB_ANSWER_THRESHOLD", 0.5),
+        kb_suggest_threshold=_float(env, "KB_SUGGEST_THRESHOLD", 0.2),
     )

@@ -20,6 +20,7 @@ __all__ = [
     "Customer",
     "Handoff",
     "HandoffMessage",
+    "KbFeedback",
     "KbGap",
     "Order",
     "Ticket",
@@ -220,3 +221,23 @@ class KbGap(Base):
 
     def __repr__(self) -> str:
         return f"KbGap(id={self.id}, question={self.question[:30]!r})"
+
+
+class KbFeedback(Base):
+    """A customer's answer to "did this help?" after a knowledge-base answer."""
+
+    __tablename__ = "kb_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    helpful: Mapped[bool]
+    sender_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"))
+    tier: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    score: Mapped[Optional[float]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"KbFeedback(entry_id={self.entry_id!r}, helpful={self.helpful})"

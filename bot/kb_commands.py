@@ -1,0 +1,90 @@
+"""``bot kb ...``: build, search and evaluate the knowledge base.
+
+Kept apart from ``bot.cli`` so other commands start without loading torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.tiers import load_tiers
+from knowledge.embedder import Embedder
+from knowledge.evaluate import evaluate, read_queries
+from knowledge.index import build_index, current_build, load_index
+from knowledge.search import Searcher
+from knowledge.sources import SourceError, load_sources, source_files
+
+__all__ = ["build", "eval_", "search"]
+
+
+class KbError(Exception):
+    """Shown as one line by the CLI."""
+
+
+def _embedder(settings: Settings) -> Embedder:
+    return Embedder(settings.kb_model, prefix=settings.kb_query_prefix)
+
+
+def build(settings: Settings, args: argparse.Namespace) -> None:
+    paths = [Path(p) for p in args.sources] or list(settings.kb_sources)
+    tiers = load_tiers(settings.tiers_file)
+    try:
+        files = source_files(paths)
+        entries = load_sources(files, known_tiers=[t.id for t in tiers.tiers])
+    except SourceError as error:
+        kept = current_build(settings.kb_dir)
+        raise KbError(f"{error} (the index was not changed{'' if kept else '; there is none yet'})") from None
+    if not entries:
+        raise KbError(f"no entries in {', '.join(map(str, paths))}")
+    report = build_index(
+        entries, _embedder(settings), settings.kb_dir, sources=files, hnsw_above=settings.kb_hnsw_above
+    )
+    print(
+        f"built {report.index_type} index of {report.entries} entries, {report.variants} question variants "
+        f"in {report.seconds:.1f}s -> {report.path}"
+    )
+    if report.recall_vs_flat is not None:
+        print(f"recall@10 of the approximate index against exact search: {report.recall_vs_flat:.3f}")
+
+
+def search(settings: Settings, args: argparse.Namespace) -> None:
+    build_dir = current_build(settings.kb_dir)
+    if build_dir is None:
+        raise KbError(f"no knowledge base built in {settings.kb_dir}: run `bot kb build`")
+    index = load_index(build_dir)
+    manifest = index.manifest
+    searcher = Searcher(index, Embedder(manifest["model"], prefix=manifest.get("prefix", "")))
+    result = searcher.search(args.question, k=args.k, tier=args.tier)
+    print(f"confidence {result.confidence:.2f}")
+    for hit in result.hits:
+        lang, answer = hit.entry.answer_in(args.lang)
+        print(f"{hit.score:.3f}  {hit.entry.id}  [{hit.entry.question_in(args.lang)}]  via {hit.variant!r}")
+        print(f"       {answer[:160]}")
+
+
+def eval_(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        entries = load_sources([Path(p) for p in args.kb], require_answers=False)
+        queries = read_queries(Path(args.queries))
+    except (SourceError, OSError) as error:
+        raise KbError(str(error)) from None
+    if not queries:
+        raise KbError(f"no queries in {args.queries}")
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(entries, _embedder(settings), Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
+        index = load_index(current_build(Path(tmp)))
+        searcher = Searcher(index, _embedder(settings))
+        metrics = evaluate(lambda q: [h.entry.id for h in searcher.search(q, k=10).hits], queries)
+    if args.json:
+        print(json.dumps(metrics.as_dict()))
+        return
+    print(f"queries        {metrics.n}")
+    print(f"top-1          {metrics.top1:.3f}")
+    print(f"Recall@5       {metrics.recall_at_5:.3f}")
+    print(f"MRR            {metrics.mrr:.3f}")
+    print(f"latency p50    {metrics.latency_ms_p50:.1f} ms")
+    print(f"latency p95    {metrics.latency_ms_p95:.1f} ms")
