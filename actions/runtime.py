@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +17,10 @@ from bot.db.session import sessions_for
 from bot.settings import Settings, load_settings
 from bot.tiers import Tier, TierConfig, load_tiers
 
-__all__ = ["language", "money", "sessions", "settings", "tier_of", "tiers", "today"]
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeBase
+
+__all__ = ["knowledge_base", "language", "money", "sessions", "settings", "tier_of", "tiers", "today"]
 
 
 @lru_cache(maxsize=1)
@@ -51,3 +54,10 @@ def money(amount: Any, lang: str) -> str:
     symbol = tiers().currency.get(lang, "")
     places = 0 if amount == int(amount) else 2
     return f"{symbol}{amount:,.{places}f}"
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    from knowledge.service import KnowledgeBase
+
+    return KnowledgeBase(settings().kb_dir)
