@@ -25,3 +25,8 @@ def test_urls_follow_the_ports():
 def test_a_malformed_number_names_its_variable():
     with pytest.raises(ConfigError, match="RASA_PORT must be a whole number"):
         load_settings({"BOT_DEMO": "1", "RASA_PORT": "five"})
+
+
+def test_settings_survive_the_trip_through_the_environment():
+    settings = load_settings({"BOT_DEMO": "1", "RASA_PORT": "6000", "KB_ANSWER_THRESHOLD": "0.75"})
+    assert load_settings(settings.to_env()) == settings

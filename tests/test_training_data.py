@@ -49,7 +49,7 @@ def test_no_example_stands_under_two_intents():
 @pytest.mark.slow
 def test_rasa_data_validate_passes():
     result = subprocess.run(
-        [str(RASA), "data", "validate", "--fail-on-warnings"],
+        [str(RASA), "data", "validate", "--data", "data/nlu", "data/rules.yml", "--fail-on-warnings"],
         cwd=ROOT, env=RASA_ENV, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -21,7 +21,8 @@ from bot.db.migrate import upgrade
 from bot.db.session import sessions_for
 from bot.identity import sign_token
 from bot.processes import start_all, stop_all
-from bot.settings import Settings, load_settings
+from bot.settings import ROOT, Settings, load_settings
+from knowledge.index import current_build
 from tests.factories import add_customer
 
 SECRET = "integration-identity-secret"
@@ -41,14 +42,18 @@ class Stack:
     def rest_url(self) -> str:
         return f"{self.settings.rasa_url}/webhooks/rest/webhook"
 
-    def say(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
-        """What the bot answers ``sender``, as the texts a customer would read."""
+    def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """The bot's messages to ``sender``: texts, with buttons where it offers them."""
         body = {"sender": sender, "message": text}
         if metadata is not None:
             body["metadata"] = metadata
         response = httpx.post(self.rest_url, json=body, timeout=60)
         response.raise_for_status()
-        return [m["text"] for m in response.json() if "text" in m]
+        return response.json()
+
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
+        """What the bot answers ``sender``, as the texts a customer would read."""
+        return [m["text"] for m in self.send(sender, text, metadata) if "text" in m]
 
     def token(self, customer_id: str, ttl: int = 3600) -> str:
         return sign_token(SECRET, customer_id, ttl)
@@ -67,6 +72,7 @@ def _seed(url: str, tiers_file: Path) -> None:
         add_customer(session, "G100", name="Grace Lin", language="en", orders=9, spend=9000, days_ago=3)
         add_customer(session, "G200", name="李娜", language="zh", orders=9, spend=9000, days_ago=3)
         add_customer(session, "N100", name="Tom Baker", language="en", orders=1, spend=120, days_ago=30)
+        add_customer(session, "V100", name="Victoria Chen", language="en", orders=16, spend=40000, days_ago=2)
         recompute_tiers(session, tiers=load_tiers(tiers_file), today=date.today())
 
 
@@ -82,10 +88,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "RASA_PORT": str(free_port()),
             "ACTION_PORT": str(free_port()),
             "CONSOLE_PORT": str(free_port()),
+            # The knowledge base `make test` built from data/knowledge, read-only here.
+            "KB_DIR": str(ROOT / "var" / "kb"),
         }
     )
     if not settings.model_path.exists():
         pytest.fail(f"no trained model at {settings.model_path}: run `make test`, which trains it")
+    if current_build(settings.kb_dir) is None:
+        pytest.fail(f"no knowledge base in {settings.kb_dir}: run `make test`, which builds it")
     _seed(settings.database_url, settings.tiers_file)
     started = start_all(settings, var_dir / "logs")
     yield Stack(settings)
