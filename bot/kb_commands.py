@@ -18,15 +18,15 @@ from knowledge.index import build_index, current_build, load_index
 from knowledge.search import Searcher
 from knowledge.sources import SourceError, load_sources, source_files
 
-__all__ = ["build", "eval_", "search"]
+__all__ = ["KbError", "build", "embedder_for", "eval_", "search"]
 
 
 class KbError(Exception):
     """Shown as one line by the CLI."""
 
 
-def _embedder(settings: Settings) -> Embedder:
-    return Embedder(settings.kb_model, prefix=settings.kb_query_prefix)
+def embedder_for(settings: Settings) -> Embedder:
+    return Embedder(settings.kb_model, prefix=settings.kb_query_prefix, passage_prefix=settings.kb_passage_prefix)
 
 
 def build(settings: Settings, args: argparse.Namespace) -> None:
@@ -41,7 +41,7 @@ def build(settings: Settings, args: argparse.Namespace) -> None:
     if not entries:
         raise KbError(f"no entries in {', '.join(map(str, paths))}")
     report = build_index(
-        entries, _embedder(settings), settings.kb_dir, sources=files, hnsw_above=settings.kb_hnsw_above
+        entries, embedder_for(settings), settings.kb_dir, sources=files, hnsw_above=settings.kb_hnsw_above
     )
     print(
         f"built {report.index_type} index of {report.entries} entries, {report.variants} question variants "
@@ -56,8 +56,7 @@ def search(settings: Settings, args: argparse.Namespace) -> None:
     if build_dir is None:
         raise KbError(f"no knowledge base built in {settings.kb_dir}: run `bot kb build`")
     index = load_index(build_dir)
-    manifest = index.manifest
-    searcher = Searcher(index, Embedder(manifest["model"], prefix=manifest.get("prefix", "")))
+    searcher = Searcher(index, Embedder.for_build(index.manifest))
     result = searcher.search(args.question, k=args.k, tier=args.tier)
     print(f"confidence {result.confidence:.2f}")
     for hit in result.hits:
@@ -75,9 +74,9 @@ def eval_(settings: Settings, args: argparse.Namespace) -> None:
     if not queries:
         raise KbError(f"no queries in {args.queries}")
     with tempfile.TemporaryDirectory() as tmp:
-        build_index(entries, _embedder(settings), Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
+        build_index(entries, embedder_for(settings), Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
         index = load_index(current_build(Path(tmp)))
-        searcher = Searcher(index, _embedder(settings))
+        searcher = Searcher(index, Embedder.for_build(index.manifest))
         metrics = evaluate(lambda q: [h.entry.id for h in searcher.search(q, k=10).hits], queries)
     if args.json:
         print(json.dumps(metrics.as_dict()))

@@ -51,6 +51,7 @@ class Settings:
     kb_dir: Path
     kb_model: str
     kb_query_prefix: str
+    kb_passage_prefix: str
     kb_hnsw_above: int
     kb_answer_threshold: float
     kb_suggest_threshold: float
@@ -77,6 +78,7 @@ class Settings:
             "KB_DIR": str(self.kb_dir),
             "KB_MODEL": self.kb_model,
             "KB_QUERY_PREFIX": self.kb_query_prefix,
+            "KB_PASSAGE_PREFIX": self.kb_passage_prefix,
             "KB_HNSW_ABOVE": str(self.kb_hnsw_above),
             "KB_ANSWER_THRESHOLD": str(self.kb_answer_threshold),
             "KB_SUGGEST_THRESHOLD": str(self.kb_suggest_threshold),
@@ -146,6 +148,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kb_dir=Path(env.get("KB_DIR") or var_dir / "kb"),
         kb_model=env.get("KB_MODEL") or str(ROOT / "models" / "embeddings" / "multilingual-e5-small"),
         kb_query_prefix=env.get("KB_QUERY_PREFIX", "query: "),
+        kb_passage_prefix=env.get("KB_PASSAGE_PREFIX", "passage: "),
         kb_hnsw_above=_int(env, "KB_HNSW_ABOVE", 50_000),
         kb_answer_threshold=_float(env, "KB_ANSWER_THRESHOLD", 0.5),
         kb_suggest_threshold=_float(env, "KB_SUGGEST_THRESHOLD", 0.2),

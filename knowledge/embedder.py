@@ -17,7 +17,7 @@ __all__ = ["Embedder"]
 class Embedder:
     """Unit-length float32 vectors, so FAISS inner product is cosine similarity."""
 
-    def __init__(self, model: str, *, prefix: str = "") -> None:
+    def __init__(self, model: str, *, prefix: str = "", passage_prefix: str | None = None) -> None:
         # Offline before the import: the hub client reads these once.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -25,12 +25,20 @@ class Embedder:
 
         self.name = model
         self.prefix = prefix
+        # e5 models embed a question and the passage that answers it differently.
+        self.passage_prefix = prefix if passage_prefix is None else passage_prefix
         self._model = SentenceTransformer(model, device="cpu")
         self.dimension = int(self._model.get_embedding_dimension())
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+    @classmethod
+    def for_build(cls, manifest: dict) -> Embedder:
+        """The embedder a build was made with: questions must be embedded as its entries were."""
+        return cls(manifest["model"], prefix=manifest["prefix"], passage_prefix=manifest["passage_prefix"])
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, passages: bool = False) -> np.ndarray:
+        prefix = self.passage_prefix if passages else self.prefix
         vectors = self._model.encode(
-            [self.prefix + t for t in texts],
+            [prefix + t for t in texts],
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

@@ -49,13 +49,16 @@ class KnowledgeIndex:
     char_tfidf: CharTfidf
     manifest: dict[str, Any]
 
-    def rows_of(self, position: int) -> np.ndarray:
-        return self._rows[position]
-
     def __post_init__(self) -> None:
-        order = np.argsort(self.variant_entry, kind="stable")
-        bounds = np.searchsorted(self.variant_entry[order], np.arange(len(self.entries) + 1))
-        self._rows = [order[bounds[i] : bounds[i + 1]] for i in range(len(self.entries))]
+        self.rows_of = _group(self.variant_entry, len(self.entries))
+        self.passages_of = _group(self.passage_entry, len(self.entries))
+
+
+def _group(owners: np.ndarray, n: int) -> list[np.ndarray]:
+    """For each entry position, the rows it owns."""
+    order = np.argsort(owners, kind="stable")
+    bounds = np.searchsorted(owners[order], np.arange(n + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(n)]
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,13 @@ def _rows(entries: list[Entry]) -> tuple[list[int], list[str]]:
 
 
 def _passages(entries: list[Entry]) -> tuple[list[int], list[str]]:
+    """Question and answer together, per entry and language; none where there is no answer."""
     owners, texts = [], []
     for position, entry in enumerate(entries):
         for lang, question in entry.questions.items():
-            owners.append(position)
-            texts.append(f"{question} {entry.answers.get(lang, '')}".strip())
+            if entry.answers.get(lang):
+                owners.append(position)
+                texts.append(f"{question} {entry.answers[lang]}")
     return owners, texts
 
 
@@ -149,7 +154,7 @@ def build_index(
     owner_array = np.asarray(owners, dtype=np.int32)
     index, kind = _faiss_index(vectors, hnsw_above)
     passage_owners, passage_texts = _passages(entries)
-    passages = embedder.encode(passage_texts)
+    passages = embedder.encode(passage_texts, passages=True) if passage_texts else np.zeros((0, embedder.dimension), np.float32)
     classifier = _classifier(vectors, owner_array, len(entries))
     recall = _recall_vs_flat(index, vectors) if kind != "flat" else None
 
@@ -175,6 +180,7 @@ def build_index(
             "build_id": build_id,
             "model": embedder.name,
             "prefix": embedder.prefix,
+            "passage_prefix": embedder.passage_prefix,
             "dimension": embedder.dimension,
             "entries": len(entries),
             "variants": len(texts),

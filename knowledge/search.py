@@ -32,7 +32,7 @@ class Fusion:
     bm25: float = 0.05
     bm25_half: float = 10.0
     centroid: float = 0.5
-    passage: float = 0.5
+    passage: float = 1.0
     classifier: float = 0.5
     candidates: int = 64
 
@@ -44,9 +44,9 @@ DENSE_ONLY = Fusion(char_tfidf=0, bm25=0, centroid=0, passage=0, classifier=0)
 class Calibration:
     # Fitted by bench/calibrate.py on the shipped sources: held-out variants against
     # out-of-scope questions.
-    bias: float = -27.67
-    top: float = 13.74
-    margin: float = -5.68
+    bias: float = -30.79
+    top: float = 12.56
+    margin: float = -4.46
 
     def confidence(self, top: float, margin: float) -> float:
         z = self.bias + self.top * top + self.margin * margin
@@ -123,7 +123,7 @@ class Searcher:
             positions |= {int(p) for p in np.argsort(-probabilities)[:5]}
 
         candidates = np.fromiter(positions, dtype=np.int64)
-        rows = np.concatenate([index.rows_of(p) for p in candidates])
+        rows = np.concatenate([index.rows_of[p] for p in candidates])
         variant = np.asarray(index.vectors[rows]) @ vector
         dense = variant.copy()
         if fusion.char_tfidf:
@@ -135,21 +135,20 @@ class Searcher:
         scores: dict[int, tuple[float, float, int]] = {}
         start = 0
         for i, position in enumerate(candidates):
-            count = len(index.rows_of(position))
+            count = len(index.rows_of[position])
             best = start + int(np.argmax(variant[start : start + count]))
             score = float(variant[best]) + fusion.centroid * float(index.centroids[position] @ vector)
             if passage is not None:
                 score += fusion.passage * passage[i]
             if probabilities is not None:
                 score += fusion.classifier * float(probabilities[position])
-            scores[int(position)] = (score, float(dense[best]), int(rows[best]))
+            scores[int(position)] = (float(score), float(dense[best]), int(rows[best]))
             start += count
         return scores
 
     def _passage_scores(self, vector: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        index = self.index
-        wanted = np.isin(index.passage_entry, candidates)
-        best = dict.fromkeys(candidates.tolist(), 0.0)
-        for owner, score in zip(index.passage_entry[wanted], index.passages[wanted] @ vector):
-            best[int(owner)] = max(best[int(owner)], float(score))
-        return np.asarray([best[int(p)] for p in candidates])
+        """Each candidate's best question-and-answer cosine (over its languages)."""
+        groups = [self.index.passages_of[p] for p in candidates]
+        scores = self.index.passages[np.concatenate(groups).astype(np.int64)] @ vector
+        bounds = np.cumsum([0] + [len(g) for g in groups])
+        return np.asarray([scores[a:b].max() if b > a else 0.0 for a, b in zip(bounds, bounds[1:])])

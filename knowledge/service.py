@@ -24,7 +24,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._build: Path | None = None
         self._searcher: Searcher | None = None
-        self._embedders: dict[tuple[str, str], Embedder] = {}
+        self._embedders: dict[tuple[str, str, str], Embedder] = {}
 
     def searcher(self) -> Searcher | None:
         build = current_build(self.kb_dir)
@@ -39,10 +39,9 @@ class KnowledgeBase:
     def _load(self, build: Path) -> None:
         index = load_index(build)
         manifest = index.manifest
-        # The build names its model: queries must be embedded the way its entries were.
-        key = (manifest["model"], manifest.get("prefix", ""))
+        key = (manifest["model"], manifest["prefix"], manifest["passage_prefix"])
         if key not in self._embedders:
-            self._embedders[key] = Embedder(key[0], prefix=key[1])
+            self._embedders[key] = Embedder.for_build(manifest)
         self._searcher = Searcher(index, self._embedders[key], fusion=self.fusion, calibration=self.calibration)
         self._build = build
         logger.info("knowledge base %s loaded: %d entries", manifest["build_id"], manifest["entries"])
