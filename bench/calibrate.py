@@ -25,7 +25,7 @@ import yaml
 from sklearn.linear_model import LogisticRegression
 
 from bot.settings import ROOT, load_settings
-from knowledge.embedder import Embedder
+from bot.kb_commands import embedder_for
 from knowledge.index import build_index, current_build, load_index
 from knowledge.search import Calibration, Searcher
 from knowledge.sources import load_sources
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--negatives", type=int, default=600, help="CLINC150 out-of-scope questions to use")
     args = parser.parse_args()
     settings = load_settings({"BOT_DEMO": "1"})
-    embedder = Embedder(settings.kb_model, prefix=settings.kb_query_prefix)
+    embedder = embedder_for(settings)
 
     entries = load_sources(settings.kb_sources)
     held_out: list[tuple[str, str]] = []

@@ -24,6 +24,7 @@ import numpy as np
 
 from bench.evalsets import banking77_routing, faq_set
 from bot.settings import load_settings
+from bot.kb_commands import embedder_for
 from knowledge.embedder import Embedder
 from knowledge.evaluate import Metrics, Query, evaluate
 from knowledge.index import KnowledgeIndex, build_index, current_build, load_index
@@ -51,25 +52,26 @@ def quality(name: str, entries: list[Entry], queries: Sequence[Query], embedder:
     methods = {
         "char TF-IDF": _lexical_ranker(index, lambda q: index.char_tfidf.scores(q, all_rows)),
         "BM25": _lexical_ranker(index, index.bm25.scores),
-        "dense only": Searcher(index, embedder, fusion=DENSE_ONLY),
-        "shipped": Searcher(index, embedder),
+        "dense only": _searcher_ranker(Searcher(index, embedder, fusion=DENSE_ONLY)),
+        "shipped": _searcher_ranker(Searcher(index, embedder)),
     }
     results = []
     for method, ranker in methods.items():
-        if isinstance(ranker, Searcher):
-            searcher = ranker
-            ranker = lambda q, s=searcher: [h.entry.id for h in s.search(q, k=10).hits]  # noqa: E731
         results.append((method, evaluate(ranker, queries)))
         print(f"  {name:<10} {method:<12} done", flush=True)
     return results
 
 
+def _searcher_ranker(searcher: Searcher) -> Callable[[str], list[str]]:
+    return lambda query: [hit.entry.id for hit in searcher.search(query, k=10).hits]
+
+
 class StandInEmbedder:
     """Deterministic unit vectors from the text's hash: search cost without the model's."""
 
-    name, prefix, dimension = "stand-in", "", 384
+    name, prefix, passage_prefix, dimension = "stand-in", "", "", 384
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, passages: bool = False) -> np.ndarray:
         vectors = np.vstack([
             np.random.default_rng(int(hashlib.sha1(t.encode()).hexdigest()[:8], 16)).standard_normal(self.dimension)
             for t in texts
@@ -78,19 +80,17 @@ class StandInEmbedder:
 
 
 def synthetic_entries(n: int, seed: int = 0) -> list[Entry]:
+    """``n`` entries of one question and a short answer each, half English, half Chinese."""
     rng = random.Random(seed)
     words = [f"w{i}" for i in range(5000)]
     hanzi = [chr(0x4E00 + i) for i in range(3000)]
     entries = []
     for i in range(n):
-        en = " ".join(rng.choices(words, k=8))
-        zh = "".join(rng.choices(hanzi, k=10))
-        entries.append(Entry(
-            id=f"e{i}",
-            questions={"en": en, "zh": zh},
-            variants={"en": [" ".join(rng.sample(en.split(), 6))], "zh": []},
-            answers={"en": "answer " + en, "zh": "答" + zh},
-        ))
+        if i % 2:
+            question, lang = " ".join(rng.choices(words, k=8)), "en"
+        else:
+            question, lang = "".join(rng.choices(hanzi, k=10)), "zh"
+        entries.append(Entry(id=f"e{i}", questions={lang: question}, variants={lang: []}, answers={lang: question[:12]}))
     return entries
 
 
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
     settings = load_settings({"BOT_DEMO": "1"})
-    embedder = Embedder(settings.kb_model, prefix=settings.kb_query_prefix)
+    embedder = embedder_for(settings)
     if not args.no_quality:
         sets = {
             "StackFAQ": faq_set(args.evaldata / "faq_stackfaq_en"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,9 +19,16 @@ import httpx
 
 from bot.settings import ROOT, Settings
 
-__all__ = ["Process", "ProcessError", "rasa_env", "start_all", "stop_all"]
+__all__ = ["Process", "ProcessError", "free_port", "rasa_env", "start_all", "stop_all"]
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for processes started side by side with others."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class ProcessError(Exception):
