@@ -6,7 +6,6 @@ They run on free ports against a database of their own, with the model that
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,18 +19,12 @@ from bot.customers import recompute_tiers
 from bot.db.migrate import upgrade
 from bot.db.session import sessions_for
 from bot.identity import sign_token
-from bot.processes import start_all, stop_all
+from bot.processes import free_port, start_all, stop_all
 from bot.settings import ROOT, Settings, load_settings
 from knowledge.index import current_build
 from tests.factories import add_customer
 
 SECRET = "integration-identity-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

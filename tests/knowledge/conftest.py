@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import load_settings
+from bot.kb_commands import embedder_for
 from knowledge.embedder import Embedder
 
 KB = Path(__file__).resolve().parents[1] / "data" / "kb"
@@ -15,4 +16,4 @@ TIERS = ["guest", "normal", "bronze", "silver", "gold", "vip"]
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     settings = load_settings({"BOT_DEMO": "1"})
-    return Embedder(settings.kb_model, prefix=settings.kb_query_prefix)
+    return embedder_for(settings)

@@ -90,3 +90,8 @@ def test_kb_eval_refuses_a_broken_query_file(tmp_path):
         cwd=ROOT, env={"BOT_DEMO": "1", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1 and f"{queries}:2: bad query line" in result.stderr
+
+
+def test_results_are_plain_numbers_that_travel_as_json(searcher):
+    result = searcher.search("how long does a refund take")
+    json.dumps({"confidence": result.confidence, "scores": [(h.score, h.dense) for h in result.hits]})
