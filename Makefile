@@ -43,7 +43,7 @@ kb: $(KB)
 $(EMBEDDINGS): .venv/.ready
 	.venv/bin/python -m knowledge.model_build
 
-$(KB): $(EMBEDDINGS) $(KB_SOURCES) tiers.yml
+$(KB): $(EMBEDDINGS) $(KB_SOURCES) tiers.yml $(wildcard knowledge/*.py)
 	.venv/bin/bot kb build
 
 clean:
