@@ -30,6 +30,9 @@ KEEP_BUILDS = 3
 
 
 CLASSIFIER_MAX_ENTRIES = 5000
+# HNSW search breadth: the fused search re-ranks 64 candidates, so the approximate
+# index needs good recall of those, not of an exact top 10.
+HNSW_EF_SEARCH = 64
 
 
 @dataclass
@@ -122,7 +125,7 @@ def _faiss_index(vectors: np.ndarray, hnsw_above: int) -> tuple[faiss.Index, str
     else:
         index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
+        index.hnsw.efSearch = HNSW_EF_SEARCH
         kind = "hnsw"
     index.add(vectors)
     return index, kind

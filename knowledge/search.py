@@ -130,25 +130,32 @@ class Searcher:
             variant += fusion.char_tfidf * index.char_tfidf.scores(query, rows)
         if fusion.bm25 and lexical is not None:
             variant += fusion.bm25 * BM25.saturate(lexical[rows], fusion.bm25_half)
-        passage = self._passage_scores(vector, candidates) if fusion.passage else None
-
-        scores: dict[int, tuple[float, float, int]] = {}
-        start = 0
-        for i, position in enumerate(candidates):
-            count = len(index.rows_of[position])
-            best = start + int(np.argmax(variant[start : start + count]))
-            score = float(variant[best]) + fusion.centroid * float(index.centroids[position] @ vector)
-            if passage is not None:
-                score += fusion.passage * passage[i]
-            if probabilities is not None:
-                score += fusion.classifier * float(probabilities[position])
-            scores[int(position)] = (float(score), float(dense[best]), int(rows[best]))
-            start += count
-        return scores
+        counts = np.fromiter((len(index.rows_of[p]) for p in candidates), dtype=np.int64, count=len(candidates))
+        rows_at = _segment_argmax(variant, counts)
+        score = variant[rows_at] + fusion.centroid * (index.centroids[candidates] @ vector)
+        if fusion.passage:
+            score += fusion.passage * self._passage_scores(vector, candidates)
+        if probabilities is not None:
+            score += fusion.classifier * probabilities[candidates]
+        return {
+            int(position): (float(total), float(dense[at]), int(rows[at]))
+            for position, total, at in zip(candidates, score, rows_at)
+        }
 
     def _passage_scores(self, vector: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """Each candidate's best question-and-answer cosine (over its languages)."""
+        """Each candidate's best question-and-answer cosine (over its languages); 0 without one."""
         groups = [self.index.passages_of[p] for p in candidates]
-        scores = self.index.passages[np.concatenate(groups).astype(np.int64)] @ vector
-        bounds = np.cumsum([0] + [len(g) for g in groups])
-        return np.asarray([scores[a:b].max() if b > a else 0.0 for a, b in zip(bounds, bounds[1:])])
+        counts = np.fromiter((len(g) for g in groups), dtype=np.int64, count=len(groups))
+        best = np.zeros(len(candidates), dtype=np.float32)
+        if counts.any():
+            scores = self.index.passages[np.concatenate(groups).astype(np.int64)] @ vector
+            has = counts > 0
+            best[has] = scores[_segment_argmax(scores, counts[has])]
+        return best
+
+
+def _segment_argmax(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Index of the largest value in each consecutive segment of ``counts`` values (none empty)."""
+    segment = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((-values, segment))
+    return order[np.searchsorted(segment[order], np.arange(len(counts)))]
