@@ -73,10 +73,10 @@ def eval_(settings: Settings, args: argparse.Namespace) -> None:
         raise KbError(str(error)) from None
     if not queries:
         raise KbError(f"no queries in {args.queries}")
+    embedder = embedder_for(settings)
     with tempfile.TemporaryDirectory() as tmp:
-        build_index(entries, embedder_for(settings), Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
-        index = load_index(current_build(Path(tmp)))
-        searcher = Searcher(index, Embedder.for_build(index.manifest))
+        build_index(entries, embedder, Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
+        searcher = Searcher(load_index(current_build(Path(tmp))), embedder)
         metrics = evaluate(lambda q: [h.entry.id for h in searcher.search(q, k=10).hits], queries)
     if args.json:
         print(json.dumps(metrics.as_dict()))

@@ -69,9 +69,6 @@ class BM25:
         """Map a BM25 score to [0, 1): ``half`` maps to 0.5. Absolute, so comparable across queries."""
         return score / (score + half)
 
-    def __len__(self) -> int:
-        return self.matrix.shape[0]
-
 
 class CharTfidf:
     """Cosine of character 1-3-gram TF-IDF vectors: robust to typos and to unsegmented Chinese.
