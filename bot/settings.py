@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.escalation import ServiceHours, ServiceHoursError
+
 __all__ = ["ROOT", "ConfigError", "Settings", "load_settings"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +57,16 @@ class Settings:
     kb_hnsw_above: int
     kb_answer_threshold: float
     kb_suggest_threshold: float
+    service_hours: str
+    service_days: str
+    service_timezone: str
+    handoff_timeout_minutes: float
+    handoff_minutes_each: float
+    delivery_interval_seconds: float
+
+    @property
+    def hours(self) -> ServiceHours:
+        return ServiceHours.parse(self.service_hours, self.service_days, self.service_timezone)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the variables that load them, for the processes we start."""
@@ -82,6 +94,12 @@ class Settings:
             "KB_HNSW_ABOVE": str(self.kb_hnsw_above),
             "KB_ANSWER_THRESHOLD": str(self.kb_answer_threshold),
             "KB_SUGGEST_THRESHOLD": str(self.kb_suggest_threshold),
+            "SERVICE_HOURS": self.service_hours,
+            "SERVICE_DAYS": self.service_days,
+            "SERVICE_TIMEZONE": self.service_timezone,
+            "HANDOFF_TIMEOUT_MINUTES": str(self.handoff_timeout_minutes),
+            "HANDOFF_MINUTES_EACH": str(self.handoff_minutes_each),
+            "DELIVERY_INTERVAL_SECONDS": str(self.delivery_interval_seconds),
         }
 
 
@@ -128,7 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     rasa_port = _int(env, "RASA_PORT", 5005)
     action_port = _int(env, "ACTION_PORT", 5055)
     console_port = _int(env, "CONSOLE_PORT", 8000)
-    return Settings(
+    settings = Settings(
         demo_mode=demo_mode,
         database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'bot.db'}",
         tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
@@ -152,4 +170,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kb_hnsw_above=_int(env, "KB_HNSW_ABOVE", 50_000),
         kb_answer_threshold=_float(env, "KB_ANSWER_THRESHOLD", 0.5),
         kb_suggest_threshold=_float(env, "KB_SUGGEST_THRESHOLD", 0.2),
+        service_hours=env.get("SERVICE_HOURS") or "09:00-21:00",
+        service_days=env.get("SERVICE_DAYS") or "mon-sun",
+        service_timezone=env.get("SERVICE_TIMEZONE") or "Asia/Shanghai",
+        handoff_timeout_minutes=_float(env, "HANDOFF_TIMEOUT_MINUTES", 10),
+        handoff_minutes_each=_float(env, "HANDOFF_MINUTES_EACH", 4),
+        delivery_interval_seconds=_float(env, "DELIVERY_INTERVAL_SECONDS", 2),
     )
+    try:
+        settings.hours
+    except ServiceHoursError as error:
+        raise ConfigError(str(error)) from None
+    return settings

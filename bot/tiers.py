@@ -81,6 +81,11 @@ class Policy:
     ticket_sla_hours: int
     human_categories: tuple[str, ...]
     benefits: dict[str, tuple[str, ...]]
+    late_delivery_coupons: tuple[tuple[int, int], ...] = ()
+
+    def late_delivery_coupon(self, days_late: int) -> int:
+        """The coupon a delivery this many days late earns: the largest step reached, or 0."""
+        return max((amount for days, amount in self.late_delivery_coupons if days_late >= days), default=0)
 
     @property
     def human_first(self) -> bool:
@@ -213,6 +218,7 @@ def _tier(rank: int, item: dict[str, Any]) -> Tier:
         key: int(policy[key])
         for key in ("failures_before_escalation", "queue_priority", "ticket_sla_hours")
     }
+    coupons = tuple(sorted((int(days), int(amount)) for days, amount in (policy.get("late_delivery_coupons") or {}).items()))
     if any(value < 0 for value in numbers.values()):
         raise ValueError(f"tier {tier_id!r}: policy numbers must not be negative")
     recency = rules.get("max_recency_days")
@@ -229,6 +235,7 @@ def _tier(rank: int, item: dict[str, Any]) -> Tier:
             mode=policy["mode"],
             human_categories=tuple(policy.get("human_categories") or ()),
             benefits={k: tuple(v) for k, v in (policy.get("benefits") or {}).items()},
+            late_delivery_coupons=coupons,
             **numbers,
         ),
     )
