@@ -5,6 +5,8 @@
   bot customers show ID                a customer, their tier, RFM figures and orders
   bot tiers recompute                  recompute every customer's tier from their orders
   bot token ID                         a signed widget token for a customer
+  bot agents add USERNAME              create an agent or supervisor; prints their API token
+  bot agents token USERNAME            replace an agent's API token
   bot kb build [SOURCES...]            build the knowledge base index
   bot kb search "QUESTION"             search it
   bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from datetime import date, timedelta
@@ -22,10 +25,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.agents import ROLES, AgentError, add_agent, issue_token
 from bot.crm_import import CsvImportError, import_crm
 from bot.customers import customer_rfm, recompute_tiers
 from bot.db.migrate import revision, upgrade
-from bot.db.models import Customer
+from bot.db.models import Agent, Customer
 from bot.db.session import sessions_for
 from bot.identity import sign_token
 from bot.settings import ROOT, ConfigError, Settings, load_settings
@@ -106,6 +110,29 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     print(sign_token(settings.identity_secret, args.id, args.ttl or settings.token_ttl_seconds))
 
 
+def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> None:
+    password = args.password if args.password is not None else getpass.getpass(f"password for {args.username}: ")
+    upgrade(settings.database_url)
+    try:
+        with sessions_for(settings.database_url).begin() as session:
+            agent, token = add_agent(
+                session, username=args.username, display_name=args.name or args.username, role=args.role,
+                password=password,
+            )
+    except AgentError as error:
+        raise CliError(str(error)) from None
+    print(f"{args.role} {args.username} created; API token (shown once):")
+    print(token)
+
+
+def cmd_agents_token(settings: Settings, args: argparse.Namespace) -> None:
+    with sessions_for(settings.database_url).begin() as session:
+        agent = session.scalar(select(Agent).where(Agent.username == args.username))
+        if agent is None:
+            raise CliError(f"no agent {args.username!r}")
+        print(issue_token(session, agent))
+
+
 def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
     with sessions_for(settings.database_url)() as session:
@@ -164,6 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("id")
     token.add_argument("--ttl", type=int, help="seconds until it expires (default TOKEN_TTL_SECONDS)")
     token.set_defaults(func=cmd_token)
+
+    agents = sub.add_parser("agents", help="agents and supervisors").add_subparsers(dest="command", required=True)
+    add = agents.add_parser("add", help="create an agent and print their API token")
+    add.add_argument("username")
+    add.add_argument("--name", help="the name customers see (default: the username)")
+    add.add_argument("--role", choices=ROLES, default="agent")
+    add.add_argument("--password", help="asked for when not given")
+    add.set_defaults(func=cmd_agents_add)
+    new_token = agents.add_parser("token", help="issue a new API token; the old one stops working")
+    new_token.add_argument("username")
+    new_token.set_defaults(func=cmd_agents_token)
 
     kb = sub.add_parser("kb", help="the knowledge base").add_subparsers(dest="command", required=True)
     kb_build = kb.add_parser("build", help="build the index from the sources (default KB_SOURCES)")

@@ -54,3 +54,18 @@ def test_token_signs_for_a_known_customer_only(tmp_path, env):
 def test_a_missing_secret_is_a_clear_error(env):
     result = bot({**env, "IDENTITY_SECRET": ""}, "token", "C1")
     assert result.returncode == 1 and "IDENTITY_SECRET must be set" in result.stderr
+
+
+def test_agents_add_prints_a_working_token_and_refuses_a_duplicate(env, db_url):
+    from bot.agents import agent_for_token
+    from bot.db.session import sessions_for
+
+    result = bot(env, "agents", "add", "anna", "--name", "Anna", "--password", "long-enough")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    with sessions_for(db_url)() as session:
+        assert agent_for_token(session, token).display_name == "Anna"
+    again = bot(env, "agents", "add", "anna", "--password", "long-enough")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    short = bot(env, "agents", "add", "ben", "--password", "short")
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr

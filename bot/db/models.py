@@ -109,6 +109,7 @@ class Ticket(Base):
     sender_id: Mapped[str] = mapped_column(String(128), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="en")
     category: Mapped[str] = mapped_column(String(32))
     order_id: Mapped[Optional[str]] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
@@ -131,6 +132,8 @@ class Agent(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="agent")
+    # SHA-256 of the agent's API token: the token is random, so a fast hash is enough.
+    api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -148,12 +151,15 @@ class Handoff(Base):
     channel: Mapped[str] = mapped_column(String(32))
     customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"), index=True)
     tier: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     priority: Mapped[int]
     reason: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # The ticket a handoff no agent accepted in time became.
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[Optional[datetime]]
     closed_at: Mapped[Optional[datetime]]
@@ -162,13 +168,20 @@ class Handoff(Base):
     messages: Mapped[list[HandoffMessage]] = relationship(
         back_populates="handoff", order_by="HandoffMessage.id"
     )
+    agent: Mapped[Optional[Agent]] = relationship()
+    ticket: Mapped[Optional[Ticket]] = relationship()
 
     def __repr__(self) -> str:
         return f"Handoff(id={self.id}, sender_id={self.sender_id!r}, status={self.status!r})"
 
 
 class HandoffMessage(Base):
-    """One message of a handoff. An agent's message is stored before it is delivered."""
+    """One message of a handoff, by the customer, an agent or the system.
+
+    Agent and system messages are stored first and delivered to the customer's
+    channel after, in id order; ``delivered_at`` stays empty until Rasa took them.
+    A system message's text is the event: "joined", "closed" or "expired".
+    """
 
     __tablename__ = "handoff_messages"
 
@@ -190,6 +203,7 @@ class ConversationOutcome(Base):
     """How a conversation ended: self_served, ticket, escalated or abandoned."""
 
     __tablename__ = "conversation_outcomes"
+    __table_args__ = (UniqueConstraint("sender_id", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), index=True)

@@ -1,0 +1,167 @@
+"""Complaints: their categories, the tickets they become, and the standard cases the bot settles.
+
+Nothing here knows Rasa; the action server and the console both use it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db.models import Order, Ticket, utcnow
+from bot.tiers import Policy
+
+__all__ = [
+    "CATEGORIES",
+    "DELIVERY_DAYS",
+    "MAX_DESCRIPTION",
+    "TICKET_CATEGORIES",
+    "Delivery",
+    "category_label",
+    "delivery_of",
+    "detect_category",
+    "find_own_order",
+    "open_ticket",
+    "orders_for_choice",
+]
+
+CATEGORIES = {
+    "late_delivery": {"en": "Late delivery", "zh": "物流延误"},
+    "damaged_item": {"en": "Damaged item", "zh": "商品损坏"},
+    "wrong_item": {"en": "Wrong item", "zh": "发错商品"},
+    "refund_not_received": {"en": "Refund not received", "zh": "退款未到账"},
+    "service_attitude": {"en": "Service attitude", "zh": "服务态度"},
+    "other": {"en": "Other", "zh": "其他问题"},
+}
+# Tickets are complaints, or a request to be called back when no agent is working.
+TICKET_CATEGORIES = {**CATEGORIES, "callback": {"en": "Call-back request", "zh": "回电请求"}}
+
+# Checked in this order: "I haven't received my refund" is about a refund, not a parcel.
+_KEYWORDS = {
+    "refund_not_received": r"refund|money back|退款|退钱|钱没退|没退钱",
+    "wrong_item": r"wrong (item|size|colou?r|product|one|thing)|not what i (ordered|bought)|different (item|product)"
+    r"|sent (me )?the wrong|发错|错发|不是我(买|订|要)的|尺码不对|颜色不对|型号不对|少发|漏发",
+    "damaged_item": r"damaged|broken|cracked|smashed|shattered|dented|scratched|defective|faulty|doesn'?t work|leak"
+    r"|坏了|损坏|破损|摔坏|碎了|裂了|划痕|瑕疵|质量问题|不能用|漏了",
+    "service_attitude": r"rude|attitude|impolite|unprofessional|yelled|shouted|disrespect"
+    r"|态度|不礼貌|骂|凶|不耐烦|服务太差|服务差",
+    "late_delivery": r"\blate\b|delay|hasn'?t (arrived|come)|not (arrived|here|delivered)|never (arrived|came)"
+    r"|still waiting|taking (so|too) long|where is my (order|parcel|package)|slow (delivery|shipping)"
+    r"|没到|还没到|没收到|未收到|迟迟|延误|延迟|太慢|好慢|晚到|超时|一直没",
+}
+# Words that name a category outright, as typed back to the form's question.
+_NAMES = {key: {labels["en"].lower(), labels["zh"], key} for key, labels in CATEGORIES.items()}
+
+MAX_DESCRIPTION = 2000
+# The promised delivery: this many days after the order is placed.
+DELIVERY_DAYS = 5
+
+
+def category_label(category: str, language: str) -> str:
+    labels = TICKET_CATEGORIES.get(category) or CATEGORIES["other"]
+    return labels.get(language, labels["en"])
+
+
+def detect_category(text: str) -> str | None:
+    """The complaint category a message names or describes, if any."""
+    cleaned = text.strip().lower()
+    for key, names in _NAMES.items():
+        if cleaned in names:
+            return key
+    for key, pattern in _KEYWORDS.items():
+        if re.search(pattern, cleaned):
+            return key
+    return None
+
+
+def orders_for_choice(session: Session, customer_id: str, limit: int = 5) -> list[Order]:
+    """The customer's latest orders, to pick the one a complaint is about."""
+    return list(
+        session.scalars(
+            select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc()).limit(limit)
+        )
+    )
+
+
+def find_own_order(session: Session, customer_id: str, text: str) -> Order | None:
+    """The customer's own order named in ``text``; never another customer's."""
+    for candidate in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{3,31}", text):
+        order = session.scalar(
+            select(Order).where(Order.customer_id == customer_id, Order.id == candidate.upper())
+        ) or session.scalar(select(Order).where(Order.customer_id == customer_id, Order.id == candidate))
+        if order is not None:
+            return order
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where an order stands against its promised delivery date."""
+
+    status: str
+    placed_at: date
+    expected: date
+    days_late: int
+
+
+def delivery_of(order: Order, today: date) -> Delivery:
+    expected = order.placed_at + timedelta(days=DELIVERY_DAYS)
+    in_transit = order.status in {"placed", "paid", "shipped"}
+    days_late = (today - expected).days if in_transit and today > expected else 0
+    return Delivery(status=order.status, placed_at=order.placed_at, expected=expected, days_late=days_late)
+
+
+def _ticket_number(now: datetime) -> str:
+    # Date first so agents can read the age; 4 random base-32 characters keep numbers unguessable.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return f"T{now:%y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(4))
+
+
+def open_ticket(
+    session: Session,
+    *,
+    policy: Policy,
+    tier: str,
+    sender_id: str,
+    channel: str,
+    customer_id: str | None,
+    language: str,
+    category: str,
+    order_id: str | None,
+    description: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """Stores a ticket with a readable number, and priority and SLA from the tier's policy."""
+    if category not in TICKET_CATEGORIES:
+        raise ValueError(f"unknown complaint category {category!r}")
+    now = now or utcnow()
+    for _ in range(5):
+        ticket = Ticket(
+            number=_ticket_number(now),
+            customer_id=customer_id,
+            sender_id=sender_id,
+            channel=channel,
+            tier=tier,
+            language=language,
+            category=category,
+            order_id=order_id,
+            description=description[:MAX_DESCRIPTION],
+            priority=policy.queue_priority,
+            sla_due_at=now + timedelta(hours=policy.ticket_sla_hours),
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+                session.flush()
+            return ticket
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not find a free ticket number")

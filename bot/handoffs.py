@@ -1,0 +1,292 @@
+"""The human handoff: the queue, the record an agent reads, and the messages relayed both ways.
+
+The action server opens handoffs and appends the customer's messages; the console
+lets agents accept, reply and close, and delivers what they write. Both go
+through these functions, so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.complaints import category_label, open_ticket
+from bot.customers import customer_rfm
+from bot.db.models import Agent, Customer, Handoff, HandoffMessage, Order, utcnow
+from bot.tickets import open_tickets_of
+from bot.tiers import Tier, TierConfig
+
+__all__ = [
+    "ACTIVE",
+    "CLOSED",
+    "EXPIRED",
+    "MAX_MESSAGE",
+    "OPEN",
+    "WAITING",
+    "HandoffConflict",
+    "HandoffNotFound",
+    "accept",
+    "add_customer_message",
+    "close",
+    "customer_facts",
+    "expected_wait_minutes",
+    "expire_overdue",
+    "mark_delivered",
+    "open_handoff",
+    "open_handoff_of",
+    "pending_deliveries",
+    "post_agent_message",
+    "queue",
+    "queue_position",
+    "summarize",
+]
+
+WAITING, ACTIVE, CLOSED, EXPIRED = "waiting", "active", "closed", "expired"
+OPEN = (WAITING, ACTIVE)
+MAX_MESSAGE = 4000
+
+
+class HandoffNotFound(LookupError):
+    pass
+
+
+class HandoffConflict(Exception):
+    """The handoff is not in a state that allows this (accepting a closed one, say)."""
+
+
+def open_handoff_of(session: Session, sender_id: str) -> Handoff | None:
+    return session.scalar(
+        select(Handoff).where(Handoff.sender_id == sender_id, Handoff.status.in_(OPEN)).order_by(Handoff.id.desc())
+    )
+
+
+def _queue_order() -> tuple[Any, ...]:
+    return (Handoff.priority.desc(), Handoff.created_at, Handoff.id)
+
+
+def queue(session: Session, statuses: Sequence[str] = OPEN) -> list[Handoff]:
+    """Handoffs in the order agents should take them: tier priority, then waiting time."""
+    return list(session.scalars(select(Handoff).where(Handoff.status.in_(statuses)).order_by(*_queue_order())))
+
+
+def queue_position(session: Session, handoff: Handoff) -> int:
+    """1 for the next customer an agent will take."""
+    ahead = session.scalar(
+        select(func.count(Handoff.id)).where(
+            Handoff.status == WAITING,
+            Handoff.id != handoff.id,
+            (Handoff.priority > handoff.priority)
+            | ((Handoff.priority == handoff.priority) & (Handoff.created_at < handoff.created_at))
+            | ((Handoff.priority == handoff.priority) & (Handoff.created_at == handoff.created_at) & (Handoff.id < handoff.id)),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def expected_wait_minutes(position: int, minutes_each: float) -> int:
+    return max(1, math.ceil(position * minutes_each))
+
+
+def customer_facts(session: Session, customer_id: str | None, *, tiers: TierConfig, tier: Tier, today: date) -> dict[str, Any]:
+    """What an agent needs to know about the customer: tier, RFM figures, orders, open tickets."""
+    facts: dict[str, Any] = {"tier": tier.id, "tier_label": tier.label_in("en"), "customer_id": customer_id}
+    if customer_id is None:
+        return facts
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return facts
+    rfm = customer_rfm(session, customer_id=customer_id, tiers=tiers, today=today)
+    orders = session.scalars(
+        select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc()).limit(10)
+    )
+    facts.update(
+        name=customer.name,
+        phone=customer.phone,
+        email=customer.email,
+        language=customer.language,
+        rfm={"recency_days": rfm.recency_days, "frequency": rfm.frequency, "monetary": str(rfm.monetary)},
+        orders=[
+            {"id": o.id, "placed_at": o.placed_at.isoformat(), "amount": str(o.amount), "status": o.status, "items": o.items}
+            for o in orders
+        ],
+        open_tickets=[
+            {"number": t.number, "category": t.category, "status": t.status, "sla_due_at": t.sla_due_at.isoformat()}
+            for t in open_tickets_of(session, customer_id=customer_id)
+        ],
+    )
+    return facts
+
+
+def summarize(packet: dict[str, Any]) -> str:
+    """One line an agent reads in five seconds: who, why, and what the bot already tried."""
+    customer = packet.get("customer") or {}
+    who = f"{customer.get('tier_label', '?')} {customer.get('name') or 'guest'}"
+    parts = [who, _REASONS.get(packet.get("reason", ""), packet.get("reason", ""))]
+    draft = packet.get("ticket_draft") or {}
+    if draft.get("category"):
+        about = category_label(draft["category"], "en").lower()
+        parts.append(f"{about} on order {draft['order_id']}" if draft.get("order_id") else about)
+    tried = packet.get("bot_tried") or {}
+    if tried.get("failures"):
+        parts.append(f"bot failed {tried['failures']}x")
+    last = next((t["text"] for t in reversed(packet.get("transcript") or []) if t["author"] == "customer"), None)
+    if last:
+        parts.append(f'last said "{last[:80]}"')
+    return " · ".join(p for p in parts if p)
+
+
+_REASONS = {
+    "requested": "asked for a person",
+    "insisted": "insisted on a person",
+    "complaint": "complaint",
+    "bot_failed": "the bot could not help",
+}
+
+
+def open_handoff(
+    session: Session,
+    *,
+    sender_id: str,
+    channel: str,
+    customer_id: str | None,
+    tier: Tier,
+    language: str,
+    reason: str,
+    packet: dict[str, Any],
+    now: datetime | None = None,
+) -> Handoff:
+    """Queues the conversation for an agent; a conversation already queued keeps its place."""
+    existing = open_handoff_of(session, sender_id)
+    if existing is not None:
+        return existing
+    packet = {**packet, "reason": reason}
+    handoff = Handoff(
+        sender_id=sender_id,
+        channel=channel,
+        customer_id=customer_id,
+        tier=tier.id,
+        language=language,
+        status=WAITING,
+        priority=tier.policy.queue_priority,
+        reason=reason,
+        summary=summarize(packet),
+        packet=packet,
+        created_at=now or utcnow(),
+    )
+    session.add(handoff)
+    session.flush()
+    return handoff
+
+
+def add_customer_message(session: Session, handoff: Handoff, text: str) -> HandoffMessage:
+    message = HandoffMessage(handoff_id=handoff.id, author="customer", text=text[:MAX_MESSAGE], delivered_at=utcnow())
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _get(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id, with_for_update=True)
+    if handoff is None:
+        raise HandoffNotFound(f"no handoff {handoff_id}")
+    return handoff
+
+
+def _system(session: Session, handoff: Handoff, event: str) -> HandoffMessage:
+    message = HandoffMessage(handoff_id=handoff.id, author="system", text=event)
+    session.add(message)
+    return message
+
+
+def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    handoff = _get(session, handoff_id)
+    if handoff.status != WAITING:
+        raise HandoffConflict(f"handoff {handoff_id} is {handoff.status}, not waiting")
+    handoff.status, handoff.agent_id, handoff.accepted_at = ACTIVE, agent.id, utcnow()
+    _system(session, handoff, "joined")
+    session.flush()
+    return handoff
+
+
+def post_agent_message(session: Session, handoff_id: int, agent: Agent, text: str) -> HandoffMessage:
+    """Stores an agent's reply for delivery; only the agent who accepted the handoff may write."""
+    text = text.strip()
+    if not text:
+        raise ValueError("the message is empty")
+    if len(text) > MAX_MESSAGE:
+        raise ValueError(f"the message is longer than {MAX_MESSAGE} characters")
+    handoff = _get(session, handoff_id)
+    if handoff.status != ACTIVE:
+        raise HandoffConflict(f"handoff {handoff_id} is {handoff.status}: accept it before replying")
+    if handoff.agent_id != agent.id:
+        raise HandoffConflict(f"handoff {handoff_id} was accepted by another agent")
+    message = HandoffMessage(handoff_id=handoff.id, author="agent", agent_id=agent.id, text=text)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def close(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    """Hands the conversation back to the bot, which asks the customer for a rating."""
+    handoff = _get(session, handoff_id)
+    if handoff.status not in OPEN:
+        raise HandoffConflict(f"handoff {handoff_id} is already {handoff.status}")
+    if handoff.status == ACTIVE and handoff.agent_id != agent.id:
+        raise HandoffConflict(f"handoff {handoff_id} was accepted by another agent")
+    handoff.status, handoff.closed_at = CLOSED, utcnow()
+    handoff.agent_id = handoff.agent_id or agent.id
+    _system(session, handoff, "closed")
+    session.flush()
+    return handoff
+
+
+def expire_overdue(session: Session, *, timeout: timedelta, tiers: TierConfig, now: datetime | None = None) -> list[Handoff]:
+    """Turns handoffs no agent accepted within ``timeout`` into tickets; the customer is told."""
+    now = now or utcnow()
+    overdue = session.scalars(
+        select(Handoff).where(Handoff.status == WAITING, Handoff.created_at <= now - timeout).with_for_update()
+    ).all()
+    for handoff in overdue:
+        tier = tiers.get(handoff.tier) or tiers.guest
+        draft = (handoff.packet or {}).get("ticket_draft") or {}
+        said = [m.text for m in handoff.messages if m.author == "customer"]
+        description = "\n".join(filter(None, [draft.get("description"), handoff.summary, *said]))
+        ticket = open_ticket(
+            session,
+            policy=tier.policy,
+            tier=tier.id,
+            sender_id=handoff.sender_id,
+            channel=handoff.channel,
+            customer_id=handoff.customer_id,
+            language=handoff.language,
+            category=draft.get("category") or "other",
+            order_id=draft.get("order_id"),
+            description=description,
+            now=now,
+        )
+        handoff.status, handoff.closed_at, handoff.ticket_id = EXPIRED, now, ticket.id
+        _system(session, handoff, "expired")
+    session.flush()
+    return list(overdue)
+
+
+def pending_deliveries(session: Session) -> list[HandoffMessage]:
+    """Agent and system messages not yet delivered, oldest first per conversation."""
+    return list(
+        session.scalars(
+            select(HandoffMessage)
+            .where(HandoffMessage.author != "customer", HandoffMessage.delivered_at.is_(None))
+            .order_by(HandoffMessage.handoff_id, HandoffMessage.id)
+        )
+    )
+
+
+def mark_delivered(session: Session, message_id: int) -> None:
+    message = session.get(HandoffMessage, message_id)
+    if message is not None and message.delivered_at is None:
+        message.delivered_at = utcnow()

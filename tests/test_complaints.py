@@ -1,0 +1,72 @@
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.complaints import delivery_of, detect_category, find_own_order, open_ticket
+from bot.db.models import Order
+from tests.factories import add_customer
+
+NOW = datetime(2026, 11, 23, 8, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my parcel is late", "late_delivery"),
+        ("the order still hasn't arrived after a week", "late_delivery"),
+        ("I haven't received my refund", "refund_not_received"),
+        ("the mug arrived broken", "damaged_item"),
+        ("you sent me the wrong size", "wrong_item"),
+        ("the agent was rude to me", "service_attitude"),
+        ("快递三天了还没到", "late_delivery"),
+        ("退款一直没到账", "refund_not_received"),
+        ("收到的杯子碎了", "damaged_item"),
+        ("发错货了", "wrong_item"),
+        ("客服态度太差", "service_attitude"),
+        ("Damaged item", "damaged_item"),
+        ("其他问题", "other"),
+        ("I want to complain", None),
+    ],
+)
+def test_the_category_is_read_from_what_the_customer_writes(text, category):
+    assert detect_category(text) == category
+
+
+def test_a_late_delivery_counts_days_past_the_promise():
+    order = Order(id="O1", customer_id="C1", placed_at=date(2026, 11, 10), amount=Decimal(10), status="shipped")
+    delivery = delivery_of(order, date(2026, 11, 19))
+    assert delivery.expected == date(2026, 11, 15) and delivery.days_late == 4
+    order.status = "delivered"
+    assert delivery_of(order, date(2026, 11, 19)).days_late == 0
+
+
+def test_the_tier_policy_sets_the_late_delivery_coupon(tiers):
+    policy = tiers.get("normal").policy
+    assert [policy.late_delivery_coupon(d) for d in (0, 2, 3, 6, 7, 30)] == [0, 0, 10, 10, 30, 30]
+
+
+def test_a_ticket_gets_a_readable_number_priority_and_sla_from_the_tier(session, tiers):
+    gold = tiers.get("gold")
+    ticket = open_ticket(
+        session, policy=gold.policy, tier=gold.id, sender_id="s1", channel="rest", customer_id=None,
+        language="en", category="damaged_item", order_id=None, description="cracked", now=NOW,
+    )
+    assert ticket.number.startswith("T261123-") and len(ticket.number) == 12
+    assert ticket.priority == gold.policy.queue_priority
+    assert ticket.sla_due_at == NOW + timedelta(hours=8)
+
+
+def test_an_unknown_category_is_refused(session, tiers):
+    with pytest.raises(ValueError, match="unknown complaint category"):
+        open_ticket(
+            session, policy=tiers.guest.policy, tier="guest", sender_id="s1", channel="rest", customer_id=None,
+            language="en", category="lost_my_keys", order_id=None, description="",
+        )
+
+
+def test_only_the_customers_own_orders_are_found(session):
+    add_customer(session, "C1", name="A", orders=1, spend=10)
+    add_customer(session, "C2", name="B", orders=1, spend=10)
+    assert find_own_order(session, "C1", "it is order c1-o0 please").id == "C1-O0"
+    assert find_own_order(session, "C1", "order C2-O0") is None
