@@ -1,19 +1,272 @@
-"""Complaint tickets as the customer sees them."""
+"""Complaints: the form that takes them, the ticket they become, and the customer's view of tickets.
+
+A complaint the tier's policy gives to a person goes to the queue with what is
+known so far as a ticket draft; the rest become tickets, and the bot settles the
+standard cases (a late parcel, a refund not yet seen) as a service desk would.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy import select
 
 from actions import runtime
+from actions.handoff import escalate
+from bot.complaints import (
+    CATEGORIES,
+    MAX_DESCRIPTION,
+    category_label,
+    delivery_of,
+    detect_category,
+    find_own_order,
+    orders_for_choice,
+)
+from bot.db.models import Order, Ticket
+from bot.escalation import complaint_goes_to_person
+from bot.outcomes import TICKET
 from bot.tickets import open_tickets_of
+
+FORM_SLOTS = ("complaint_category", "complaint_order", "complaint_description", "complaint_cancelled", "complaint_route")
+CANCEL = {"cancel", "stop", "quit", "never mind", "nevermind", "forget it", "取消", "算了", "不用了", "不投诉了", "退出"}
+NO_ORDER = {"none", "no", "no order", "no specific order", "not about an order", "没有", "无", "与订单无关", "没有订单"}
+# A first message that names the problem and is this long already says what happened.
+DESCRIPTION_MIN = {"zh": 8, "en": 25}
+TICKET_NUMBER = re.compile(r"\bT\d{6}-[A-Z0-9]{4}\b", re.IGNORECASE)
+
+
+def _text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    return next(
+        (str(e["value"]) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name), None
+    )
+
+
+def _is_cancel(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower().rstrip(".!。！") in CANCEL
+
+
+def _draft(tracker: Tracker) -> dict[str, Any]:
+    order = tracker.get_slot("complaint_order")
+    return {
+        "category": tracker.get_slot("complaint_category"),
+        "order_id": None if order in (None, "none") else order,
+        "description": tracker.get_slot("complaint_description"),
+    }
+
+
+def _reset() -> list[EventType]:
+    return [SlotSet(name, None) for name in FORM_SLOTS]
+
+
+class ActionComplaintStart(Action):
+    """Takes a complaint: to a person at once where the policy says so, else into the form."""
+
+    def name(self) -> str:
+        return "action_complaint_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = _text(tracker)
+        lang = runtime.language(tracker)
+        category = _entity(tracker, "complaint_category")
+        category = category if category in CATEGORIES else detect_category(text)
+        order_id = None
+        customer_id = tracker.get_slot("customer_id")
+        if customer_id:
+            with runtime.sessions()() as session:
+                order = find_own_order(session, customer_id, text)
+                order_id = order.id if order else None
+        described = category is not None and not text.startswith("/") and len(text) >= DESCRIPTION_MIN.get(lang, 25)
+        draft = {"category": category, "order_id": order_id, "description": text if described else None}
+        policy = runtime.tier_of(tracker).policy
+        if complaint_goes_to_person(policy, category) and runtime.settings().hours.is_open(runtime.utcnow()):
+            return [*_reset(), *escalate(dispatcher, tracker, reason="complaint", draft=draft)]
+        events = _reset()
+        events += [SlotSet("complaint_category", category), SlotSet("complaint_order", order_id)]
+        if described:
+            events.append(SlotSet("complaint_description", text[:MAX_DESCRIPTION]))
+        dispatcher.utter_message(response="utter_complaint_sorry")
+        return [*events, FollowupAction("complaint_form")]
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("complaint_cancelled") or tracker.get_slot("complaint_route") == "person":
+            return []
+        if not tracker.get_slot("customer_id"):
+            # A guest has no orders we could check a number against.
+            return [s for s in domain_slots if s != "complaint_order"]
+        return domain_slots
+
+    def validate_complaint_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if _is_cancel(value):
+            return {"complaint_category": None, "complaint_cancelled": True}
+        text = str(value or "").strip()
+        category = text if text in CATEGORIES else None
+        if category is None and text.isdigit() and 1 <= int(text) <= len(CATEGORIES):
+            category = list(CATEGORIES)[int(text) - 1]
+        category = category or detect_category(text)
+        if category is None:
+            dispatcher.utter_message(response="utter_complaint_category_unclear")
+            return {"complaint_category": None}
+        slots: dict[str, Any] = {"complaint_category": category}
+        policy = runtime.tier_of(tracker).policy
+        if complaint_goes_to_person(policy, category) and runtime.settings().hours.is_open(runtime.utcnow()):
+            slots["complaint_route"] = "person"
+        return slots
+
+    def validate_complaint_order(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if _is_cancel(value):
+            return {"complaint_order": None, "complaint_cancelled": True}
+        text = str(value or "").strip()
+        if text.lower().rstrip(".。") in NO_ORDER:
+            return {"complaint_order": "none"}
+        customer_id = tracker.get_slot("customer_id")
+        with runtime.sessions()() as session:
+            choices = orders_for_choice(session, customer_id)
+            if text.isdigit() and 1 <= int(text) <= len(choices):
+                return {"complaint_order": choices[int(text) - 1].id}
+            order = find_own_order(session, customer_id, text)
+        if order is None:
+            dispatcher.utter_message(response="utter_complaint_order_unknown")
+            return {"complaint_order": None}
+        return {"complaint_order": order.id}
+
+    def validate_complaint_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if _is_cancel(value):
+            return {"complaint_description": None, "complaint_cancelled": True}
+        text = str(value or "").strip()
+        if len(text) < 4:
+            dispatcher.utter_message(response="utter_complaint_description_short")
+            return {"complaint_description": None}
+        return {"complaint_description": text[:MAX_DESCRIPTION]}
+
+
+class ActionAskComplaintOrder(Action):
+    """Asks which order, offering the customer's latest orders as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_complaint_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lang = runtime.language(tracker)
+        with runtime.sessions()() as session:
+            orders = orders_for_choice(session, tracker.get_slot("customer_id"))
+            buttons = [
+                {
+                    "title": f"{n}. {o.id} · {o.placed_at:%Y-%m-%d} · {runtime.money(o.amount, lang)} · {o.items[:40]}",
+                    "payload": f'/choose{{"complaint_order": "{o.id}"}}',
+                }
+                for n, o in enumerate(orders, start=1)
+            ]
+        buttons.append(
+            {"title": "与订单无关" if lang == "zh" else "Not about an order", "payload": '/choose{"complaint_order": "none"}'}
+        )
+        dispatcher.utter_message(response="utter_ask_complaint_order", buttons=buttons)
+        return []
+
+
+class ActionSubmitComplaint(Action):
+    """Stores the ticket and confirms it; settles late deliveries and missing refunds where it can."""
+
+    def name(self) -> str:
+        return "action_submit_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if tracker.get_slot("complaint_cancelled"):
+            dispatcher.utter_message(response="utter_complaint_cancelled")
+            return _reset()
+        draft = _draft(tracker)
+        if tracker.get_slot("complaint_route") == "person":
+            return [*_reset(), *escalate(dispatcher, tracker, reason="complaint", draft=draft)]
+        lang = runtime.language(tracker)
+        tier = runtime.tier_of(tracker)
+        customer_id = tracker.get_slot("customer_id")
+        with runtime.sessions().begin() as session:
+            ticket = runtime.open_ticket_for(
+                session, tracker, category=draft["category"] or "other", order_id=draft["order_id"],
+                description=draft["description"] or "",
+            )
+            runtime.note_outcome(session, tracker, TICKET)
+            dispatcher.utter_message(
+                response="utter_ticket_opened",
+                number=ticket.number,
+                category=category_label(ticket.category, lang),
+                hours=tier.policy.ticket_sla_hours,
+                due=runtime.local_time(ticket.sla_due_at),
+            )
+            order = session.scalar(
+                select(Order).where(Order.id == draft["order_id"], Order.customer_id == customer_id)
+            ) if customer_id and draft["order_id"] else None
+            if order is not None:
+                self._settle(dispatcher, ticket, order, tier.policy, lang)
+        return _reset()
+
+    @staticmethod
+    def _settle(dispatcher: CollectingDispatcher, ticket: Ticket, order: Order, policy: Any, lang: str) -> None:
+        if ticket.category == "late_delivery":
+            delivery = delivery_of(order, runtime.today())
+            if delivery.status == "delivered":
+                dispatcher.utter_message(response="utter_delivery_shows_delivered", order=order.id)
+                return
+            response = "utter_delivery_late" if delivery.days_late else "utter_delivery_on_time"
+            dispatcher.utter_message(
+                response=response,
+                order=order.id,
+                status=_status_label(order.status, lang),
+                expected=f"{delivery.expected:%Y-%m-%d}",
+                days=delivery.days_late,
+            )
+            coupon = policy.late_delivery_coupon(delivery.days_late)
+            if coupon:
+                dispatcher.utter_message(response="utter_late_coupon", amount=runtime.money(coupon, lang))
+        elif ticket.category == "refund_not_received":
+            response = {
+                "refunded": "utter_refund_issued",
+                "returned": "utter_refund_after_inspection",
+            }.get(order.status, "utter_refund_not_started")
+            dispatcher.utter_message(response=response, order=order.id)
+
+
+_STATUS = {
+    "placed": {"en": "placed, awaiting payment", "zh": "已下单，待付款"},
+    "paid": {"en": "paid, being packed", "zh": "已付款，正在打包"},
+    "shipped": {"en": "shipped, on its way", "zh": "已发货，运输中"},
+    "delivered": {"en": "delivered", "zh": "已签收"},
+}
+
+
+def _status_label(status: str, lang: str) -> str:
+    return _STATUS.get(status, {}).get(lang, status)
 
 
 class ActionTicketStatus(Action):
-    """Lists the customer's own open tickets; a guest is asked to identify first."""
+    """Lists the customer's own open tickets; a number typed that is not theirs shows nothing."""
 
     def name(self) -> str:
         return "action_ticket_status"
@@ -22,14 +275,37 @@ class ActionTicketStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         customer_id = tracker.get_slot("customer_id")
-        if not customer_id:
-            dispatcher.utter_message(response="utter_ticket_status_guest")
-            return []
+        lang = runtime.language(tracker)
+        asked = TICKET_NUMBER.search(_text(tracker))
         with runtime.sessions()() as session:
-            tickets = open_tickets_of(session, customer_id=customer_id)
-        if not tickets:
-            dispatcher.utter_message(response="utter_no_open_tickets")
-            return []
-        lines = [f"• {t.number} ({t.category}, {t.status}, {t.sla_due_at:%Y-%m-%d %H:%M} UTC)" for t in tickets]
+            own = Ticket.customer_id == customer_id if customer_id else Ticket.sender_id == tracker.sender_id
+            if asked:
+                tickets = list(session.scalars(select(Ticket).where(own, Ticket.number == asked.group(0).upper())))
+                if not tickets:
+                    dispatcher.utter_message(response="utter_ticket_not_found", number=asked.group(0).upper())
+                    return []
+            elif customer_id:
+                tickets = open_tickets_of(session, customer_id=customer_id)
+            else:
+                tickets = list(session.scalars(select(Ticket).where(own, Ticket.status.in_(("open", "in_progress")))))
+            if not tickets and not customer_id:
+                dispatcher.utter_message(response="utter_ticket_status_guest")
+                return []
+            if not tickets:
+                dispatcher.utter_message(response="utter_no_open_tickets")
+                return []
+            lines = [
+                f"• {t.number} · {category_label(t.category, lang)} · {_TICKET_STATUS.get(t.status, {}).get(lang, t.status)}"
+                f" · {runtime.local_time(t.sla_due_at)}"
+                for t in tickets
+            ]
         dispatcher.utter_message(response="utter_open_tickets", tickets="\n".join(lines))
         return []
+
+
+_TICKET_STATUS = {
+    "open": {"en": "open", "zh": "待处理"},
+    "in_progress": {"en": "in progress", "zh": "处理中"},
+    "resolved": {"en": "resolved", "zh": "已解决"},
+    "closed": {"en": "closed", "zh": "已关闭"},
+}

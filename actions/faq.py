@@ -15,11 +15,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.handoff import escalate
+from bot.escalation import may_reach_person
 from bot.kb_log import record_feedback, record_gap
+from bot.outcomes import ABANDONED, SELF_SERVED
 
 logger = logging.getLogger(__name__)
 
 SUGGESTIONS = 3
+KB_ATTEMPTS_KEPT = 5
 # Messages the NLU did not take for a question still get an answer when the
 # knowledge base is sure; otherwise they get these replies, and no gap is logged.
 NOT_QUESTIONS = {"out_of_scope": "utter_out_of_scope", "nlu_fallback": "utter_default"}
@@ -37,19 +41,49 @@ def _chosen_entry(tracker: Tracker) -> str | None:
     return None
 
 
-def _offer_alternatives(dispatcher: CollectingDispatcher, tracker: Tracker) -> EventType:
-    """Counts a bot failure and offers what the tier's policy allows instead of the bot.
+def _bot_failed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, attempts: list[dict[str, Any]] | None = None,
+    offer_ticket: bool = True,
+) -> list[EventType]:
+    """Counts a turn the bot could not help with, and offers what the tier's policy allows instead.
 
-    Everyone may open a ticket; a person is offered to tiers served by people first,
-    and to the others once the bot has failed them more often than their policy allows.
+    A customer who already asked for a person gets one once the bot has failed them as
+    often as their policy allows; others are offered a person then, and a ticket always.
     """
     policy = runtime.tier_of(tracker).policy
     failures = int(tracker.get_slot("bot_failures") or 0) + 1
-    if policy.human_first or failures > policy.failures_before_escalation:
+    requests = int(tracker.get_slot("human_requests") or 0)
+    with runtime.sessions().begin() as session:
+        runtime.note_outcome(session, tracker, ABANDONED)
+    person = may_reach_person(policy, failures=failures, requests=0)
+    if person and requests:
+        tried: dict[str, Any] = {"failures": failures}
+        if attempts is not None:
+            tried["knowledge_base"] = attempts
+        return [SlotSet("bot_failures", failures), *escalate(dispatcher, tracker, reason="bot_failed", tried=tried)]
+    if person:
         dispatcher.utter_message(response="utter_offer_ticket_or_human")
-    else:
+    elif offer_ticket:
         dispatcher.utter_message(response="utter_offer_ticket")
-    return SlotSet("bot_failures", failures)
+    return [SlotSet("bot_failures", failures)]
+
+
+def _attempt(question: str, result: Any, answered: bool) -> dict[str, Any]:
+    """One knowledge-base search as an agent will see it in the handoff record."""
+    return {
+        "question": question[:300],
+        "confidence": round(float(result.confidence), 3),
+        "answered": answered,
+        "matches": [
+            {"id": hit.entry.id, "question": hit.entry.question_in("en"), "score": round(float(hit.score), 3)}
+            for hit in result.hits
+        ],
+    }
+
+
+def _remember(tracker: Tracker, attempt: dict[str, Any]) -> EventType:
+    attempts = list(tracker.get_slot("kb_attempts") or [])[-(KB_ATTEMPTS_KEPT - 1):]
+    return SlotSet("kb_attempts", [*attempts, attempt])
 
 
 class ActionAnswerFaq(Action):
@@ -71,7 +105,9 @@ class ActionAnswerFaq(Action):
             entry = next((e for e in searcher.index.entries if e.id == chosen), None)
             if entry is None or not entry.visible_to(tier.id):
                 return self._unknown(dispatcher, tracker, None)
-            return self._answer(dispatcher, entry, lang, question=entry.question_in(lang), score=None)
+            return self._answer(
+                dispatcher, entry, lang, question=entry.question_in(lang), score=None, tracker=tracker
+            )
 
         question = _question(tracker)
         result = searcher.search(question, k=SUGGESTIONS, tier=tier.id)
@@ -82,30 +118,40 @@ class ActionAnswerFaq(Action):
             question[:80], best.entry.id if best else None, best.score if best else 0, result.confidence,
         )
         if best and result.confidence >= settings.kb_answer_threshold:
-            return self._answer(dispatcher, best.entry, lang, question=question, score=best.score)
+            events = self._answer(dispatcher, best.entry, lang, question=question, score=best.score, tracker=tracker)
+            return [*events, _remember(tracker, _attempt(question, result, answered=True))]
+        remembered = _remember(tracker, _attempt(question, result, answered=False))
         intent = tracker.get_intent_of_latest_message()
-        if intent in NOT_QUESTIONS:
+        if intent == "out_of_scope":
             dispatcher.utter_message(response=NOT_QUESTIONS[intent])
             return []
+        if intent == "nlu_fallback":
+            dispatcher.utter_message(response=NOT_QUESTIONS[intent])
+            return [remembered, *_bot_failed(dispatcher, tracker, attempts=remembered["value"], offer_ticket=False)]
         if best and result.confidence >= settings.kb_suggest_threshold:
             buttons = [
                 {"title": hit.entry.question_in(lang), "payload": f'/faq{{"faq_id": "{hit.entry.id}"}}'}
                 for hit in result.hits
             ]
             dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons)
-            return [SlotSet("last_faq", None)]
-        return self._unknown(dispatcher, tracker, best.score if best else None)
+            return [SlotSet("last_faq", None), remembered]
+        return [remembered, *self._unknown(dispatcher, tracker, best.score if best else None, remembered["value"])]
 
-    @staticmethod
     def _answer(
-        dispatcher: CollectingDispatcher, entry: Any, lang: str, *, question: str, score: float | None
+        self, dispatcher: CollectingDispatcher, entry: Any, lang: str, *, question: str, score: float | None,
+        tracker: Tracker,
     ) -> list[EventType]:
         _, answer = entry.answer_in(lang)
         dispatcher.utter_message(response="utter_faq_answer", answer=answer)
+        with runtime.sessions().begin() as session:
+            runtime.note_outcome(session, tracker, SELF_SERVED)
         return [SlotSet("last_faq", {"entry_id": entry.id, "score": score, "question": question})]
 
     @staticmethod
-    def _unknown(dispatcher: CollectingDispatcher, tracker: Tracker, score: float | None) -> list[EventType]:
+    def _unknown(
+        dispatcher: CollectingDispatcher, tracker: Tracker, score: float | None,
+        attempts: list[dict[str, Any]] | None = None,
+    ) -> list[EventType]:
         tier = runtime.tier_of(tracker)
         with runtime.sessions().begin() as session:
             record_gap(
@@ -118,7 +164,7 @@ class ActionAnswerFaq(Action):
                 best_score=score,
             )
         dispatcher.utter_message(response="utter_faq_unknown")
-        return [SlotSet("last_faq", None), _offer_alternatives(dispatcher, tracker)]
+        return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker, attempts=attempts)]
 
 
 class ActionFaqFeedback(Action):
@@ -151,4 +197,4 @@ class ActionFaqFeedback(Action):
             dispatcher.utter_message(response="utter_glad_it_helped")
             return [SlotSet("last_faq", None)]
         dispatcher.utter_message(response="utter_sorry_not_helpful")
-        return [SlotSet("last_faq", None), _offer_alternatives(dispatcher, tracker)]
+        return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker)]

@@ -10,6 +10,9 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from bot.db.models import utcnow
+from bot.handoffs import open_handoff_of
+from bot.outcomes import ABANDONED, ESCALATED, record_outcome
 from bot.profiles import identify
 
 logger = logging.getLogger(__name__)
@@ -38,8 +41,23 @@ class ActionSessionStart(Action):
                 today=runtime.today(),
             )
         logger.info("session %s: %s", tracker.sender_id, profile.customer_id or "guest")
-        events: list[EventType] = [SessionStarted()]
+        started = utcnow().replace(microsecond=0)
+        events: list[EventType] = [SessionStarted(), SlotSet("conversation_started", started.isoformat())]
         events += [SlotSet(name, value) for name, value in profile.slots().items()]
+        with runtime.sessions().begin() as session:
+            handoff = open_handoff_of(session, tracker.sender_id)
+            record_outcome(
+                session,
+                sender_id=tracker.sender_id,
+                started_at=started,
+                channel=runtime.channel(tracker),
+                customer_id=profile.customer_id,
+                tier=profile.tier.id,
+                outcome=ESCALATED if handoff else ABANDONED,
+            )
+        if handoff is not None:
+            # A new session must not drop a customer who is still with, or waiting for, a person.
+            events.append(SlotSet("handoff_id", handoff.id))
         if profile.language:
             events.append(SlotSet("language", profile.language))
         events.append(ActionExecuted("action_listen"))

@@ -6,21 +6,39 @@ and the database are read when the first action runs.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.complaints import open_ticket
+from bot.db.models import Ticket, utcnow
 from bot.db.session import sessions_for
+from bot.outcomes import record_outcome
 from bot.settings import Settings, load_settings
 from bot.tiers import Tier, TierConfig, load_tiers
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeBase
 
-__all__ = ["knowledge_base", "language", "money", "sessions", "settings", "tier_of", "tiers", "today"]
+__all__ = [
+    "channel",
+    "conversation_started",
+    "knowledge_base",
+    "language",
+    "local_time",
+    "money",
+    "note_outcome",
+    "open_ticket_for",
+    "sessions",
+    "settings",
+    "tier_of",
+    "tiers",
+    "today",
+    "utcnow",
+]
 
 
 @lru_cache(maxsize=1)
@@ -61,3 +79,54 @@ def knowledge_base() -> KnowledgeBase:
     from knowledge.service import KnowledgeBase
 
     return KnowledgeBase(settings().kb_dir)
+
+
+def channel(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "rest"
+
+
+def conversation_started(tracker: Tracker) -> datetime:
+    """When this conversation (Rasa session) began, as action_session_start noted it."""
+    raw = tracker.get_slot("conversation_started")
+    try:
+        return datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        # Sessions from before the slot existed: the start of the tracker's day is close enough.
+        return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def note_outcome(session: Session, tracker: Tracker, outcome: str) -> None:
+    record_outcome(
+        session,
+        sender_id=tracker.sender_id,
+        started_at=conversation_started(tracker),
+        channel=channel(tracker),
+        customer_id=tracker.get_slot("customer_id"),
+        tier=tier_of(tracker).id,
+        outcome=outcome,
+    )
+
+
+def local_time(moment: datetime) -> str:
+    """A stored UTC time as the customer reads it: in the service's time zone, which is named."""
+    hours = settings().hours
+    return f"{hours.local(moment):%Y-%m-%d %H:%M} ({hours.zone.key})"
+
+
+def open_ticket_for(
+    session: Session, tracker: Tracker, *, category: str, order_id: str | None, description: str
+) -> Ticket:
+    """A ticket for this conversation's customer, on their tier's policy."""
+    tier = tier_of(tracker)
+    return open_ticket(
+        session,
+        policy=tier.policy,
+        tier=tier.id,
+        sender_id=tracker.sender_id,
+        channel=channel(tracker),
+        customer_id=tracker.get_slot("customer_id"),
+        language=language(tracker),
+        category=category,
+        order_id=order_id,
+        description=description,
+    )

@@ -2,7 +2,6 @@ import json
 import subprocess
 import sys
 from argparse import Namespace
-from pathlib import Path
 
 import pytest
 

@@ -1,0 +1,282 @@
+"""The way to a person: asking for one, the queue, the relay while an agent helps, and the rating.
+
+While a handoff is open the dialogue policy (bot/dialogue/handoff_policy.py) sends
+every customer message to ``action_relay_to_agent``, so the bot says nothing of its
+own. The console delivers what agents write by triggering the ``handoff_event``
+intent, one stored message at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from bot.db.models import Customer, Handoff, HandoffMessage, utcnow
+from bot.escalation import may_reach_person
+from bot.handoffs import (
+    MAX_MESSAGE,
+    add_customer_message,
+    customer_facts,
+    expected_wait_minutes,
+    open_handoff,
+    queue_position,
+)
+from bot.outcomes import ESCALATED, TICKET, record_rating
+
+logger = logging.getLogger(__name__)
+
+TRANSCRIPT_TURNS = 60
+RATING_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+}
+
+
+def _transcript(tracker: Tracker) -> list[dict[str, Any]]:
+    """The conversation so far as an agent reads it: who said what, and when."""
+    lines = []
+    for event in tracker.events:
+        kind, text = event.get("event"), event.get("text")
+        if kind not in ("user", "bot") or not text or text.startswith("EXTERNAL:"):
+            continue
+        entry = {"author": "customer" if kind == "user" else "bot", "text": text, "at": event.get("timestamp")}
+        if kind == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            entry["intent"] = intent.get("name")
+            entry["confidence"] = round(float(intent.get("confidence") or 0), 3)
+        lines.append(entry)
+    return lines[-TRANSCRIPT_TURNS:]
+
+
+def _packet(
+    session: Any, tracker: Tracker, draft: dict[str, Any] | None, tried: dict[str, Any] | None
+) -> dict[str, Any]:
+    tier = runtime.tier_of(tracker)
+    return {
+        "customer": customer_facts(
+            session, tracker.get_slot("customer_id"), tiers=runtime.tiers(), tier=tier, today=runtime.today()
+        ),
+        "language": runtime.language(tracker),
+        "channel": runtime.channel(tracker),
+        "transcript": _transcript(tracker),
+        "bot_tried": {
+            "failures": int(tracker.get_slot("bot_failures") or 0),
+            "human_requests": int(tracker.get_slot("human_requests") or 0),
+            "knowledge_base": tracker.get_slot("kb_attempts") or [],
+            # What the current turn found, not yet in the tracker's slots.
+            **(tried or {}),
+        },
+        "ticket_draft": draft,
+    }
+
+
+def escalate(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    reason: str,
+    draft: dict[str, Any] | None = None,
+    tried: dict[str, Any] | None = None,
+) -> list[EventType]:
+    """Puts the customer in the agents' queue, or offers a ticket or call-back when nobody works."""
+    settings = runtime.settings()
+    lang = runtime.language(tracker)
+    tier = runtime.tier_of(tracker)
+    if not settings.hours.is_open(utcnow()):
+        dispatcher.utter_message(response="utter_agents_closed", hours=settings.hours.describe())
+        buttons = [{"title": "提交工单" if lang == "zh" else "Open a ticket", "payload": "/complain"}]
+        if tracker.get_slot("customer_id"):
+            buttons.append({"title": "预约回电" if lang == "zh" else "Request a call-back", "payload": "/request_callback"})
+        dispatcher.utter_message(response="utter_ticket_or_callback", buttons=buttons)
+        return []
+    with runtime.sessions().begin() as session:
+        handoff = open_handoff(
+            session,
+            sender_id=tracker.sender_id,
+            channel=runtime.channel(tracker),
+            customer_id=tracker.get_slot("customer_id"),
+            tier=tier,
+            language=lang,
+            reason=reason,
+            packet=_packet(session, tracker, draft, tried),
+        )
+        position = queue_position(session, handoff)
+        runtime.note_outcome(session, tracker, ESCALATED)
+        handoff_id = handoff.id
+    logger.info("handoff %s for %s (%s, %s): position %s", handoff_id, tracker.sender_id, tier.id, reason, position)
+    dispatcher.utter_message(
+        response="utter_handoff_queued",
+        position=position,
+        minutes=expected_wait_minutes(position, settings.handoff_minutes_each),
+    )
+    return [SlotSet("handoff_id", handoff_id), SlotSet("bot_failures", 0)]
+
+
+class ActionRequestHuman(Action):
+    """A person at once for tiers served by people first; the bot's help first for the others."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        policy = runtime.tier_of(tracker).policy
+        failures = int(tracker.get_slot("bot_failures") or 0)
+        requests = int(tracker.get_slot("human_requests") or 0) + 1
+        events: list[EventType] = [SlotSet("human_requests", requests)]
+        if may_reach_person(policy, failures=failures, requests=requests):
+            first_try = policy.human_first or failures >= policy.failures_before_escalation
+            return events + escalate(dispatcher, tracker, reason="requested" if first_try else "insisted")
+        dispatcher.utter_message(response="utter_try_bot_first")
+        return events
+
+
+class ActionRelayToAgent(Action):
+    """Appends the customer's message to their handoff, and says nothing."""
+
+    def name(self) -> str:
+        return "action_relay_to_agent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        handoff_id = tracker.get_slot("handoff_id")
+        text = (tracker.latest_message.get("text") or "").strip()
+        if not handoff_id or not text:
+            return []
+        with runtime.sessions().begin() as session:
+            handoff = session.get(Handoff, int(handoff_id))
+            if handoff is None or handoff.sender_id != tracker.sender_id:
+                return [SlotSet("handoff_id", None)]
+            add_customer_message(session, handoff, text[:MAX_MESSAGE])
+        return []
+
+
+def _agent_name(message: HandoffMessage) -> str:
+    agent = message.handoff.agent
+    return agent.display_name if agent else "Lumo Shop"
+
+
+class ActionHandoffEvent(Action):
+    """Delivers one stored agent or system message to the customer, once.
+
+    The console may deliver a message again when it did not hear Rasa's answer;
+    the last delivered id in the conversation makes the second time a no-op.
+    """
+
+    def name(self) -> str:
+        return "action_handoff_event"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        message_id = next(
+            (e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "handoff_message_id"),
+            None,
+        )
+        try:
+            message_id = int(message_id)
+        except (TypeError, ValueError):
+            logger.warning("handoff_event without a message id for %s", tracker.sender_id)
+            return []
+        if message_id <= int(tracker.get_slot("handoff_last_event") or 0):
+            return []
+        events: list[EventType] = [SlotSet("handoff_last_event", message_id)]
+        with runtime.sessions()() as session:
+            message = session.get(HandoffMessage, message_id)
+            if message is None or message.handoff.sender_id != tracker.sender_id:
+                logger.warning("handoff message %s is not for %s", message_id, tracker.sender_id)
+                return []
+            handoff = message.handoff
+            if message.author == "agent":
+                dispatcher.utter_message(response="utter_from_agent", agent=_agent_name(message), message=message.text)
+            elif message.text == "joined":
+                dispatcher.utter_message(response="utter_agent_joined", agent=_agent_name(message))
+            elif message.text == "closed":
+                dispatcher.utter_message(response="utter_handoff_closed")
+                dispatcher.utter_message(response="utter_ask_rating")
+                events += [SlotSet("handoff_id", None), SlotSet("rating_for", handoff.id)]
+            elif message.text == "expired":
+                ticket = handoff.ticket
+                dispatcher.utter_message(
+                    response="utter_handoff_expired",
+                    number=ticket.number if ticket else "-",
+                    due=runtime.local_time(ticket.sla_due_at) if ticket else "-",
+                )
+                events.append(SlotSet("handoff_id", None))
+        return events
+
+
+def _rating(tracker: Tracker) -> int | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "rating":
+            try:
+                return int(entity.get("value"))
+            except (TypeError, ValueError):
+                return None
+    text = (tracker.latest_message.get("text") or "").lower()
+    digits = re.findall(r"\d+", text)
+    if digits:
+        return int(digits[0])
+    return next((value for word, value in RATING_WORDS.items() if word in text), None)
+
+
+class ActionRate(Action):
+    """Records a 1-5 satisfaction rating for the conversation and the handoff it follows."""
+
+    def name(self) -> str:
+        return "action_rate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        rating = _rating(tracker)
+        if rating is None or not 1 <= rating <= 5:
+            dispatcher.utter_message(response="utter_ask_rating")
+            return []
+        handoff_id = tracker.get_slot("rating_for")
+        with runtime.sessions().begin() as session:
+            if handoff_id:
+                handoff = session.get(Handoff, int(handoff_id))
+                if handoff is not None and handoff.sender_id == tracker.sender_id:
+                    handoff.rating = rating
+            record_rating(
+                session, sender_id=tracker.sender_id, started_at=runtime.conversation_started(tracker), rating=rating
+            )
+        dispatcher.utter_message(response="utter_thanks_for_rating")
+        return [SlotSet("rating_for", None)]
+
+
+class ActionRequestCallback(Action):
+    """Out of hours: a call-back ticket to the phone number on the customer's record."""
+
+    def name(self) -> str:
+        return "action_request_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        customer_id = tracker.get_slot("customer_id")
+        with runtime.sessions().begin() as session:
+            customer = session.get(Customer, customer_id) if customer_id else None
+            if customer is None or not customer.phone:
+                dispatcher.utter_message(response="utter_callback_needs_phone")
+                return []
+            ticket = runtime.open_ticket_for(
+                session, tracker, category="callback", order_id=None,
+                description=f"Call back {customer.name} on {customer.phone}",
+            )
+            runtime.note_outcome(session, tracker, TICKET)
+            number, phone = ticket.number, customer.phone
+        masked = phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:]
+        dispatcher.utter_message(
+            response="utter_callback_booked", number=number, phone=masked, hours=runtime.settings().hours.describe()
+        )
+        return []
