@@ -6,20 +6,26 @@ They run on free ports against a database of their own, with the model that
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from bot.agents import add_agent
 from bot.customers import recompute_tiers
 from bot.db.migrate import upgrade
+from bot.db.models import Order
 from bot.db.session import sessions_for
 from bot.identity import sign_token
-from bot.processes import free_port, start_all, stop_all
+from bot.processes import Process, free_port, start_all, stop_all
 from bot.settings import ROOT, Settings, load_settings
 from knowledge.index import current_build
 from tests.factories import add_customer
@@ -30,6 +36,43 @@ SECRET = "integration-identity-secret"
 @dataclass
 class Stack:
     settings: Settings
+    processes: list[Process] = field(default_factory=list)
+    agent_tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.console_port}"
+
+    def api(self, method: str, path: str, agent: str | None = "anna", **kwargs: Any) -> httpx.Response:
+        """A call to the agents' API as ``agent`` (None: with no credentials)."""
+        headers = kwargs.pop("headers", {})
+        if agent:
+            headers["Authorization"] = f"Bearer {self.agent_tokens[agent]}"
+        return httpx.request(method, self.console_url + path, headers=headers, timeout=60, **kwargs)
+
+    def handoff_of(self, sender: str) -> dict:
+        """The open handoff of ``sender`` as the queue shows it to agents."""
+        queue = self.api("GET", "/api/handoffs").json()
+        [handoff] = [h for h in queue if h["id"] in self._handoff_ids(sender)]
+        return self.api("GET", f"/api/handoffs/{handoff['id']}").json()
+
+    def _handoff_ids(self, sender: str) -> set[int]:
+        from bot.db.models import Handoff
+
+        with sessions_for(self.settings.database_url)() as session:
+            return set(session.scalars(select(Handoff.id).where(Handoff.sender_id == sender)))
+
+    def tracker_texts(self, sender: str) -> list[str]:
+        """Everything the bot said to ``sender``, in order, as stored in Rasa's tracker."""
+        response = httpx.get(
+            f"{self.settings.rasa_url}/conversations/{sender}/tracker",
+            params={"token": self.settings.rasa_token}, timeout=30,
+        )
+        response.raise_for_status()
+        return [e["text"] for e in response.json()["events"] if e["event"] == "bot" and e.get("text")]
+
+    def rasa(self) -> Process:
+        return next(p for p in self.processes if p.name == "Rasa server")
 
     @property
     def rest_url(self) -> str:
@@ -57,7 +100,7 @@ def sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def _seed(url: str, tiers_file: Path) -> None:
+def _seed(url: str, tiers_file: Path) -> dict[str, str]:
     from bot.tiers import load_tiers
 
     upgrade(url)
@@ -66,7 +109,17 @@ def _seed(url: str, tiers_file: Path) -> None:
         add_customer(session, "G200", name="李娜", language="zh", orders=9, spend=9000, days_ago=3)
         add_customer(session, "N100", name="Tom Baker", language="en", orders=1, spend=120, days_ago=30)
         add_customer(session, "V100", name="Victoria Chen", language="en", orders=16, spend=40000, days_ago=2)
+        add_customer(session, "N200", name="Nora Park", language="en", phone="13800138000", orders=1, spend=100, days_ago=40)
+        # Placed 9 days ago and still on its way: 4 days past the 5-day delivery promise.
+        session.add(
+            Order(id="N200-LATE", customer_id="N200", placed_at=date.today() - timedelta(days=9),
+                  amount=Decimal("259.00"), status="shipped", items="Desk lamp x1")
+        )
         recompute_tiers(session, tiers=load_tiers(tiers_file), today=date.today())
+        tokens = {}
+        for username, name in (("anna", "Anna"), ("ben", "Ben")):
+            _, tokens[username] = add_agent(session, username=username, display_name=name, role="agent", password="correct-horse")
+    return tokens
 
 
 @pytest.fixture(scope="session")
@@ -83,13 +136,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CONSOLE_PORT": str(free_port()),
             # The knowledge base `make test` built from data/knowledge, read-only here.
             "KB_DIR": str(ROOT / "var" / "kb"),
+            # Agents always at work, unless a test says otherwise; handoffs expire only when a test ages them.
+            "SERVICE_HOURS": "00:00-24:00",
+            "HANDOFF_TIMEOUT_MINUTES": "30",
+            "DELIVERY_INTERVAL_SECONDS": "0.5",
         }
     )
     if not settings.model_path.exists():
         pytest.fail(f"no trained model at {settings.model_path}: run `make test`, which trains it")
     if current_build(settings.kb_dir) is None:
         pytest.fail(f"no knowledge base in {settings.kb_dir}: run `make test`, which builds it")
-    _seed(settings.database_url, settings.tiers_file)
+    tokens = _seed(settings.database_url, settings.tiers_file)
     started = start_all(settings, var_dir / "logs")
-    yield Stack(settings)
+    yield Stack(settings, processes=started, agent_tokens=tokens)
     stop_all(started)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
+    """Polls ``check`` until it returns something truthy; fails the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -1,0 +1,164 @@
+"""The agents' HTTP API: the queue, a handoff's record, accept, reply and close.
+
+Every route needs an agent's API token (``Authorization: Bearer ...``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from bot.agents import agent_for_token
+from bot.db.models import Agent, Handoff, HandoffMessage, utcnow
+from bot.handoffs import (
+    MAX_MESSAGE,
+    OPEN,
+    WAITING,
+    HandoffConflict,
+    HandoffNotFound,
+    accept,
+    close,
+    post_agent_message,
+    queue,
+    queue_position,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["agents"])
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def current_agent(
+    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Agent:
+    agent = agent_for_token(session, credentials.credentials) if credentials else None
+    if agent is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "a valid agent token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return agent
+
+
+AgentDep = Annotated[Agent, Depends(current_agent)]
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+def _summary(session: Session, handoff: Handoff) -> dict[str, Any]:
+    customer = (handoff.packet or {}).get("customer") or {}
+    return {
+        "id": handoff.id,
+        "status": handoff.status,
+        "tier": handoff.tier,
+        "priority": handoff.priority,
+        "reason": handoff.reason,
+        "summary": handoff.summary,
+        "customer_id": handoff.customer_id,
+        "customer_name": customer.get("name"),
+        "language": handoff.language,
+        "channel": handoff.channel,
+        "position": queue_position(session, handoff) if handoff.status == WAITING else None,
+        "waiting_seconds": int(((handoff.accepted_at or utcnow()) - handoff.created_at).total_seconds()),
+        "agent": handoff.agent.username if handoff.agent else None,
+        "created_at": _iso(handoff.created_at),
+        "accepted_at": _iso(handoff.accepted_at),
+        "closed_at": _iso(handoff.closed_at),
+        "ticket": handoff.ticket.number if handoff.ticket else None,
+        "rating": handoff.rating,
+    }
+
+
+def _message(message: HandoffMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "author": message.author,
+        "text": message.text,
+        "created_at": _iso(message.created_at),
+        "delivered": message.delivered_at is not None,
+    }
+
+
+def _detail(session: Session, handoff: Handoff) -> dict[str, Any]:
+    return {**_summary(session, handoff), "packet": handoff.packet, "messages": [_message(m) for m in handoff.messages]}
+
+
+def _handoff(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no handoff {handoff_id}")
+    return handoff
+
+
+def _change(request: Request, session: Session, change: Any) -> Any:
+    """Runs a state change, commits it, and wakes the deliverer for what it queued."""
+    try:
+        result = change()
+        session.commit()
+    except HandoffNotFound as error:
+        session.rollback()
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    except HandoffConflict as error:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    except ValueError as error:
+        session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from None
+    request.app.state.deliverer.deliver()
+    return result
+
+
+@router.get("/handoffs")
+def list_handoffs(session: SessionDep, agent: AgentDep, status_filter: str | None = None) -> list[dict[str, Any]]:
+    """The queue: waiting and active handoffs by tier priority, then waiting time."""
+    statuses = tuple(s for s in (status_filter or ",".join(OPEN)).split(",") if s)
+    return [_summary(session, h) for h in queue(session, statuses)]
+
+
+@router.get("/handoffs/{handoff_id}")
+def read_handoff(handoff_id: int, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    return _detail(session, _handoff(session, handoff_id))
+
+
+@router.post("/handoffs/{handoff_id}/accept")
+def accept_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    _change(request, session, lambda: accept(session, handoff_id, agent))
+    session.expire_all()
+    return _detail(session, _handoff(session, handoff_id))
+
+
+@router.post("/handoffs/{handoff_id}/messages", status_code=status.HTTP_201_CREATED)
+def send_message(
+    handoff_id: int, body: MessageIn, request: Request, session: SessionDep, agent: AgentDep
+) -> dict[str, Any]:
+    """Stores the reply, then delivers it; ``delivered`` is false while Rasa cannot take it."""
+    message = _change(request, session, lambda: post_agent_message(session, handoff_id, agent, body.text))
+    session.expire_all()
+    return _message(session.get(HandoffMessage, message.id))
+
+
+@router.post("/handoffs/{handoff_id}/close")
+def close_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    _change(request, session, lambda: close(session, handoff_id, agent))
+    session.expire_all()
+    return _detail(session, _handoff(session, handoff_id))

@@ -1,0 +1,107 @@
+"""Delivers what agents write to the customer's own channel, and expires handoffs nobody took.
+
+Agent and system messages are stored first (bot/handoffs.py); this sends each to
+Rasa, in order per conversation, by triggering the ``handoff_event`` intent with
+``output_channel=latest``. A message Rasa did not take stays pending and is sent
+again on the next pass, so Rasa being down delays messages but loses none; the
+action that shows it drops a repeat, so each arrives once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from urllib.parse import quote
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.handoffs import expire_overdue, mark_delivered, pending_deliveries
+from bot.settings import Settings
+from bot.tiers import TierConfig
+
+__all__ = ["Deliverer"]
+
+logger = logging.getLogger(__name__)
+
+
+class Deliverer:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], tiers: TierConfig) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.tiers = tiers
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client = httpx.Client(timeout=30)
+
+    def _trigger(self, sender_id: str, message_id: int) -> bool:
+        url = f"{self.settings.rasa_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
+        try:
+            response = self._client.post(
+                url,
+                params={"output_channel": "latest", "token": self.settings.rasa_token},
+                json={"name": "handoff_event", "entities": {"handoff_message_id": message_id}},
+            )
+        except httpx.HTTPError as error:
+            logger.warning("Rasa unreachable, message %s stays pending: %s", message_id, error)
+            return False
+        if response.status_code != 200:
+            logger.warning("Rasa refused message %s (%s): %s", message_id, response.status_code, response.text[:200])
+            return False
+        return True
+
+    def deliver(self) -> int:
+        """One pass over the pending messages; returns how many were delivered."""
+        with self._lock:
+            with self.sessions() as session:
+                pending = [(m.id, m.handoff_id, m.handoff.sender_id) for m in pending_deliveries(session)]
+            delivered, blocked = 0, set()
+            for message_id, handoff_id, sender_id in pending:
+                # Order matters within a conversation: nothing overtakes an undelivered message.
+                if handoff_id in blocked:
+                    continue
+                if not self._trigger(sender_id, message_id):
+                    blocked.add(handoff_id)
+                    continue
+                with self.sessions.begin() as session:
+                    mark_delivered(session, message_id)
+                delivered += 1
+            return delivered
+
+    def expire(self) -> int:
+        if self.settings.handoff_timeout_minutes <= 0:
+            return 0
+        with self.sessions.begin() as session:
+            expired = expire_overdue(
+                session, timeout=timedelta(minutes=self.settings.handoff_timeout_minutes), tiers=self.tiers
+            )
+            for handoff in expired:
+                logger.info("handoff %s not accepted in time: ticket %s", handoff.id, handoff.ticket.number)
+            return len(expired)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.expire()
+                self.deliver()
+            except Exception:
+                logger.exception("delivery pass failed; retrying")
+            self._wake.wait(self.settings.delivery_interval_seconds)
+            self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="handoff-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=35)
+        self._client.close()
