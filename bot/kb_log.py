@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.db.models import KbFeedback, KbGap
+from bot.db.models import KbAnswer, KbFeedback, KbGap
 
-__all__ = ["record_feedback", "record_gap"]
+__all__ = ["record_answer", "record_feedback", "record_gap"]
 
 MAX_QUESTION = 2000
 
@@ -21,6 +21,18 @@ def record_gap(
     )
     session.add(gap)
     return gap
+
+
+def record_answer(
+    session: Session, *, entry_id: str, sender_id: str, tier: str, language: str, question: str,
+    confidence: float | None,
+) -> KbAnswer:
+    answer = KbAnswer(
+        entry_id=entry_id, sender_id=sender_id, tier=tier, language=language,
+        question=question[:MAX_QUESTION], confidence=confidence,
+    )
+    session.add(answer)
+    return answer
 
 
 def record_feedback(

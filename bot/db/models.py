@@ -20,10 +20,12 @@ __all__ = [
     "Customer",
     "Handoff",
     "HandoffMessage",
+    "KbAnswer",
     "KbFeedback",
     "KbGap",
     "Order",
     "Ticket",
+    "TicketUpdate",
     "utcnow",
 ]
 
@@ -120,8 +122,36 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[Optional[datetime]]
 
+    updates: Mapped[list[TicketUpdate]] = relationship(back_populates="ticket", order_by="TicketUpdate.id")
+
     def __repr__(self) -> str:
         return f"Ticket(number={self.number!r}, status={self.status!r})"
+
+
+class TicketUpdate(Base):
+    """A change of a ticket's status by an agent, with their note.
+
+    An update the customer must hear of (their ticket resolved) is delivered to
+    their channel like an agent's message: stored first, ``delivered_at`` set once
+    Rasa took it.
+    """
+
+    __tablename__ = "ticket_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    notify: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[Optional[datetime]]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="updates")
+    agent: Mapped[Optional[Agent]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"TicketUpdate(ticket_id={self.ticket_id}, status={self.status!r})"
 
 
 class Agent(Base):
@@ -180,7 +210,7 @@ class HandoffMessage(Base):
 
     Agent and system messages are stored first and delivered to the customer's
     channel after, in id order; ``delivered_at`` stays empty until Rasa took them.
-    A system message's text is the event: "joined", "closed" or "expired".
+    A system message's text is the event: "joined", "closed", "expired" or "ticketed".
     """
 
     __tablename__ = "handoff_messages"
@@ -232,9 +262,29 @@ class KbGap(Base):
     question: Mapped[str] = mapped_column(Text)
     best_score: Mapped[Optional[float]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The entry written to answer it, once someone did.
+    resolved_entry_id: Mapped[Optional[str]] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"KbGap(id={self.id}, question={self.question[:30]!r})"
+
+
+class KbAnswer(Base):
+    """A question the knowledge base answered, for the most asked questions."""
+
+    __tablename__ = "kb_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    tier: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[Optional[float]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"KbAnswer(entry_id={self.entry_id!r})"
 
 
 class KbFeedback(Base):
