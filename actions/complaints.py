@@ -27,7 +27,7 @@ from bot.complaints import (
     find_own_order,
     orders_for_choice,
 )
-from bot.db.models import Order, Ticket
+from bot.db.models import Order, Ticket, TicketUpdate
 from bot.escalation import complaint_goes_to_person
 from bot.outcomes import TICKET
 from bot.tickets import open_tickets_of
@@ -309,3 +309,28 @@ _TICKET_STATUS = {
     "resolved": {"en": "resolved", "zh": "已解决"},
     "closed": {"en": "closed", "zh": "已关闭"},
 }
+
+
+class ActionTicketUpdate(Action):
+    """Tells the customer their ticket was resolved, once, as the console delivers it."""
+
+    def name(self) -> str:
+        return "action_ticket_update"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            update_id = int(_entity(tracker, "ticket_update_id") or "")
+        except ValueError:
+            return []
+        if update_id <= int(tracker.get_slot("ticket_last_update") or 0):
+            return []
+        with runtime.sessions()() as session:
+            update = session.get(TicketUpdate, update_id)
+            if update is None or update.ticket.sender_id != tracker.sender_id:
+                return []
+            dispatcher.utter_message(
+                response="utter_ticket_resolved", number=update.ticket.number, note=update.note
+            )
+        return [SlotSet("ticket_last_update", update_id)]

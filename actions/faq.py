@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.handoff import escalate
 from bot.escalation import may_reach_person
-from bot.kb_log import record_feedback, record_gap
+from bot.kb_log import record_answer, record_feedback, record_gap
 from bot.outcomes import ABANDONED, SELF_SERVED
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,10 @@ class ActionAnswerFaq(Action):
             question[:80], best.entry.id if best else None, best.score if best else 0, result.confidence,
         )
         if best and result.confidence >= settings.kb_answer_threshold:
-            events = self._answer(dispatcher, best.entry, lang, question=question, score=best.score, tracker=tracker)
+            events = self._answer(
+                dispatcher, best.entry, lang, question=question, score=best.score, tracker=tracker,
+                confidence=result.confidence,
+            )
             return [*events, _remember(tracker, _attempt(question, result, answered=True))]
         remembered = _remember(tracker, _attempt(question, result, answered=False))
         intent = tracker.get_intent_of_latest_message()
@@ -139,12 +142,16 @@ class ActionAnswerFaq(Action):
 
     def _answer(
         self, dispatcher: CollectingDispatcher, entry: Any, lang: str, *, question: str, score: float | None,
-        tracker: Tracker,
+        tracker: Tracker, confidence: float | None = None,
     ) -> list[EventType]:
         _, answer = entry.answer_in(lang)
         dispatcher.utter_message(response="utter_faq_answer", answer=answer)
         with runtime.sessions().begin() as session:
             runtime.note_outcome(session, tracker, SELF_SERVED)
+            record_answer(
+                session, entry_id=entry.id, sender_id=tracker.sender_id, tier=runtime.tier_of(tracker).id,
+                language=lang, question=question, confidence=confidence,
+            )
         return [SlotSet("last_faq", {"entry_id": entry.id, "score": score, "question": question})]
 
     @staticmethod

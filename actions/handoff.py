@@ -203,10 +203,11 @@ class ActionHandoffEvent(Action):
                 dispatcher.utter_message(response="utter_handoff_closed")
                 dispatcher.utter_message(response="utter_ask_rating")
                 events += [SlotSet("handoff_id", None), SlotSet("rating_for", handoff.id)]
-            elif message.text == "expired":
+            elif message.text in ("expired", "ticketed"):
                 ticket = handoff.ticket
                 dispatcher.utter_message(
-                    response="utter_handoff_expired",
+                    response="utter_handoff_expired" if message.text == "expired" else "utter_handoff_ticketed",
+                    agent=_agent_name(message),
                     number=ticket.number if ticket else "-",
                     due=runtime.local_time(ticket.sla_due_at) if ticket else "-",
                 )

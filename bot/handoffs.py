@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.complaints import category_label, open_ticket
 from bot.customers import customer_rfm
-from bot.db.models import Agent, Customer, Handoff, HandoffMessage, Order, utcnow
+from bot.db.models import Agent, Customer, Handoff, HandoffMessage, Order, Ticket, utcnow
 from bot.tickets import open_tickets_of
 from bot.tiers import Tier, TierConfig
 
@@ -25,6 +25,7 @@ __all__ = [
     "ACTIVE",
     "CLOSED",
     "EXPIRED",
+    "TICKETED",
     "MAX_MESSAGE",
     "OPEN",
     "WAITING",
@@ -33,6 +34,7 @@ __all__ = [
     "accept",
     "add_customer_message",
     "close",
+    "convert_to_ticket",
     "customer_facts",
     "expected_wait_minutes",
     "expire_overdue",
@@ -46,7 +48,7 @@ __all__ = [
     "summarize",
 ]
 
-WAITING, ACTIVE, CLOSED, EXPIRED = "waiting", "active", "closed", "expired"
+WAITING, ACTIVE, CLOSED, EXPIRED, TICKETED = "waiting", "active", "closed", "expired", "ticketed"
 OPEN = (WAITING, ACTIVE)
 MAX_MESSAGE = 4000
 
@@ -245,6 +247,29 @@ def close(session: Session, handoff_id: int, agent: Agent) -> Handoff:
     return handoff
 
 
+def _to_ticket(session: Session, handoff: Handoff, *, tiers: TierConfig, status: str, now: datetime) -> Ticket:
+    """Ends a handoff as a ticket drafted from what the bot and the customer said."""
+    tier = tiers.get(handoff.tier) or tiers.guest
+    draft = (handoff.packet or {}).get("ticket_draft") or {}
+    said = [m.text for m in handoff.messages if m.author == "customer"]
+    ticket = open_ticket(
+        session,
+        policy=tier.policy,
+        tier=tier.id,
+        sender_id=handoff.sender_id,
+        channel=handoff.channel,
+        customer_id=handoff.customer_id,
+        language=handoff.language,
+        category=draft.get("category") or "other",
+        order_id=draft.get("order_id"),
+        description="\n".join(filter(None, [draft.get("description"), handoff.summary, *said])),
+        now=now,
+    )
+    handoff.status, handoff.closed_at, handoff.ticket_id = status, now, ticket.id
+    _system(session, handoff, status)
+    return ticket
+
+
 def expire_overdue(session: Session, *, timeout: timedelta, tiers: TierConfig, now: datetime | None = None) -> list[Handoff]:
     """Turns handoffs no agent accepted within ``timeout`` into tickets; the customer is told."""
     now = now or utcnow()
@@ -252,27 +277,22 @@ def expire_overdue(session: Session, *, timeout: timedelta, tiers: TierConfig, n
         select(Handoff).where(Handoff.status == WAITING, Handoff.created_at <= now - timeout).with_for_update()
     ).all()
     for handoff in overdue:
-        tier = tiers.get(handoff.tier) or tiers.guest
-        draft = (handoff.packet or {}).get("ticket_draft") or {}
-        said = [m.text for m in handoff.messages if m.author == "customer"]
-        description = "\n".join(filter(None, [draft.get("description"), handoff.summary, *said]))
-        ticket = open_ticket(
-            session,
-            policy=tier.policy,
-            tier=tier.id,
-            sender_id=handoff.sender_id,
-            channel=handoff.channel,
-            customer_id=handoff.customer_id,
-            language=handoff.language,
-            category=draft.get("category") or "other",
-            order_id=draft.get("order_id"),
-            description=description,
-            now=now,
-        )
-        handoff.status, handoff.closed_at, handoff.ticket_id = EXPIRED, now, ticket.id
-        _system(session, handoff, "expired")
+        _to_ticket(session, handoff, tiers=tiers, status=EXPIRED, now=now)
     session.flush()
     return list(overdue)
+
+
+def convert_to_ticket(session: Session, handoff_id: int, agent: Agent, *, tiers: TierConfig) -> Ticket:
+    """An agent ends a handoff as a ticket, to follow up later; the customer is told its number."""
+    handoff = _get(session, handoff_id)
+    if handoff.status not in OPEN:
+        raise HandoffConflict(f"handoff {handoff_id} is already {handoff.status}")
+    if handoff.status == ACTIVE and handoff.agent_id != agent.id:
+        raise HandoffConflict(f"handoff {handoff_id} was accepted by another agent")
+    handoff.agent_id = handoff.agent_id or agent.id
+    ticket = _to_ticket(session, handoff, tiers=tiers, status=TICKETED, now=utcnow())
+    session.flush()
+    return ticket
 
 
 def pending_deliveries(session: Session) -> list[HandoffMessage]:

@@ -18,7 +18,7 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 REPORT_DIR = ROOT / "test-output" / "nlu"
 MIN_ACCURACY = 0.90
 # Sent only by buttons or triggered by the console, never typed: they need no examples.
-PAYLOAD_ONLY = {"choose", "request_callback", "handoff_event"}
+PAYLOAD_ONLY = {"choose", "request_callback", "handoff_event", "ticket_update"}
 RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0"}
 
 

@@ -23,7 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 SLOT = "handoff_id"
 RELAY = "action_relay_to_agent"
 # Triggered by the console, or Rasa's own: the dialogue's rules handle these.
-PASS_THROUGH = {"handoff_event", "session_start", "restart"}
+PASS_THROUGH = {"handoff_event", "ticket_update", "session_start", "restart"}
 
 
 @DefaultV1Recipe.register(
