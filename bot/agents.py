@@ -13,10 +13,24 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Agent
 
-__all__ = ["ROLES", "AgentError", "add_agent", "agent_for_token", "issue_token", "verify_password"]
+__all__ = [
+    "DEMO_AGENTS",
+    "ROLES",
+    "AgentError",
+    "add_agent",
+    "agent_for_token",
+    "issue_token",
+    "seed_demo_agents",
+    "verify_password",
+]
 
 ROLES = ("agent", "supervisor")
 MIN_PASSWORD = 8
+# Demo mode only: the README gives these to whoever tries the product.
+DEMO_AGENTS = (
+    ("anna", "Anna", "agent", "anna-demo-password"),
+    ("sam", "Sam", "supervisor", "sam-demo-password"),
+)
 _hasher = PasswordHasher()
 
 
@@ -66,3 +80,12 @@ def verify_password(agent: Agent, password: str) -> bool:
         return _hasher.verify(agent.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def seed_demo_agents(session: Session) -> list[str]:
+    """The demo agent and supervisor, unless any agent exists; returns the usernames added."""
+    if session.scalar(select(Agent.id).limit(1)) is not None:
+        return []
+    for username, name, role, password in DEMO_AGENTS:
+        add_agent(session, username=username, display_name=name, role=role, password=password)
+    return [username for username, *_ in DEMO_AGENTS]

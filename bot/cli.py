@@ -10,7 +10,8 @@
   bot kb build [SOURCES...]            build the knowledge base index
   bot kb search "QUESTION"             search it
   bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
-  bot demo seed                        load the demo customers into an empty database
+  bot report --since DATE              service figures per tier and day (--until DATE, --json)
+  bot demo seed                        load the demo customers and agents into an empty database
   bot run                              start every process and print the URLs
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.agents import ROLES, AgentError, add_agent, issue_token
+from bot.agents import DEMO_AGENTS, ROLES, AgentError, add_agent, issue_token, seed_demo_agents
 from bot.crm_import import CsvImportError, import_crm
 from bot.customers import customer_rfm, recompute_tiers
 from bot.db.migrate import revision, upgrade
@@ -135,6 +136,10 @@ def cmd_agents_token(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
+    with sessions_for(settings.database_url).begin() as session:
+        added = seed_demo_agents(session)
+    if added:
+        print("demo agents: " + ", ".join(f"{u} / {p} ({r})" for u, _, r, p in DEMO_AGENTS))
     with sessions_for(settings.database_url)() as session:
         if session.scalar(select(func.count()).select_from(Customer)):
             print("demo data: the database already has customers, nothing loaded")
@@ -150,6 +155,30 @@ def cmd_kb(settings: Settings, args: argparse.Namespace) -> None:
         getattr(kb_commands, args.kb_command)(settings, args)
     except kb_commands.KbError as error:
         raise CliError(str(error)) from None
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    import json
+    from datetime import datetime
+
+    from bot.analytics import build_report
+
+    def day(option: str, text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise CliError(f"{option} must be a date like 2024-03-01, not {text!r}") from None
+
+    zone = settings.hours.zone
+    since = day("--since", args.since)
+    # Local, not the machine's, date: the report's days are the service time zone's.
+    until = day("--until", args.until) if args.until else datetime.now(zone).date() + timedelta(days=1)
+    if since >= until:
+        raise CliError(f"--since {since} must be before --until {until}")
+    tiers = load_tiers(settings.tiers_file)
+    with sessions_for(settings.database_url)() as session:
+        report = build_report(session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers])
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.format_text())
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
@@ -219,8 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     kb_eval.add_argument("--json", action="store_true", help="print one JSON object")
     kb_eval.set_defaults(func=cmd_kb, kb_command="eval_")
 
+    report = sub.add_parser("report", help="deflection, escalation, waits, satisfaction and SLA per tier and day")
+    report.add_argument("--since", required=True, help="first local date, YYYY-MM-DD")
+    report.add_argument("--until", help="local date after the last one (default: tomorrow, so today is in)")
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.set_defaults(func=cmd_report)
+
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
-    demo.add_parser("seed", help="load data/demo into an empty database").set_defaults(func=cmd_demo_seed)
+    demo.add_parser("seed", help="load data/demo and the demo agents into an empty database").set_defaults(func=cmd_demo_seed)
 
     sub.add_parser("run", help="start every process and print the URLs").set_defaults(func=cmd_run)
     return parser

@@ -124,6 +124,8 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
             args=[
                 sys.executable, "-m", "uvicorn", "bot.console.app:create_app", "--factory",
                 "--host", host, "--port", str(settings.console_port),
+                # Live pages hold event streams open; do not wait for them to end on shutdown.
+                "--timeout-graceful-shutdown", "3",
             ],
             health_url=f"http://{host}:{settings.console_port}/health",
             log_path=log_dir / "console.log",

@@ -42,6 +42,9 @@ def run(settings: Settings) -> None:
         f"  Rasa HTTP API       {settings.rasa_url}/status?token=...\n"
         f"  Action server       http://{settings.host}:{settings.action_port}/health\n"
         f"  Console             http://{settings.host}:{settings.console_port}/\n"
+        f"  Agents' API         http://{settings.host}:{settings.console_port}/api/handoffs"
+        "  (a token: .venv/bin/bot agents add NAME)\n"
+        f"  Agents work         {settings.hours.describe()} {settings.service_days}\n"
         "\nPress Ctrl-C to stop them all.",
         flush=True,
     )

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 _DEMO_SECRETS = {
     "IDENTITY_SECRET": "demo-identity-secret-not-for-production",
     "RASA_TOKEN": "demo-rasa-token-not-for-production",
+    "CONSOLE_SECRET": "demo-console-secret-not-for-production",
 }
 _PLACEHOLDERS = {"", "changethis", "changeme", "secret"}
 
@@ -39,6 +40,7 @@ class Settings:
     tracker_store_url: str
     identity_secret: str
     rasa_token: str
+    console_secret: str
     tiers_file: Path
     host: str
     rasa_port: int
@@ -63,6 +65,8 @@ class Settings:
     handoff_timeout_minutes: float
     handoff_minutes_each: float
     delivery_interval_seconds: float
+    console_session_minutes: int
+    escalation_webhook_url: str
 
     @property
     def hours(self) -> ServiceHours:
@@ -76,6 +80,7 @@ class Settings:
             "TRACKER_STORE_URL": self.tracker_store_url,
             "IDENTITY_SECRET": self.identity_secret,
             "RASA_TOKEN": self.rasa_token,
+            "CONSOLE_SECRET": self.console_secret,
             "TIERS_FILE": str(self.tiers_file),
             "BOT_HOST": self.host,
             "RASA_PORT": str(self.rasa_port),
@@ -100,6 +105,8 @@ class Settings:
             "HANDOFF_TIMEOUT_MINUTES": str(self.handoff_timeout_minutes),
             "HANDOFF_MINUTES_EACH": str(self.handoff_minutes_each),
             "DELIVERY_INTERVAL_SECONDS": str(self.delivery_interval_seconds),
+            "CONSOLE_SESSION_MINUTES": str(self.console_session_minutes),
+            "ESCALATION_WEBHOOK_URL": self.escalation_webhook_url,
         }
 
 
@@ -152,6 +159,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
         identity_secret=_secret(env, "IDENTITY_SECRET", demo_mode),
         rasa_token=_secret(env, "RASA_TOKEN", demo_mode),
+        console_secret=_secret(env, "CONSOLE_SECRET", demo_mode),
         tiers_file=Path(env.get("TIERS_FILE") or ROOT / "tiers.yml"),
         host=host,
         rasa_port=rasa_port,
@@ -176,6 +184,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         handoff_timeout_minutes=_float(env, "HANDOFF_TIMEOUT_MINUTES", 10),
         handoff_minutes_each=_float(env, "HANDOFF_MINUTES_EACH", 4),
         delivery_interval_seconds=_float(env, "DELIVERY_INTERVAL_SECONDS", 2),
+        console_session_minutes=_int(env, "CONSOLE_SESSION_MINUTES", 8 * 60),
+        escalation_webhook_url=env.get("ESCALATION_WEBHOOK_URL", "").strip(),
     )
     try:
         settings.hours

@@ -57,5 +57,18 @@ make_venv() {
   echo "$want" > "$stamp"
 }
 
+# The browser tests drive Debian's chromium package through Playwright; a CJK font lets
+# their screenshots show the Chinese interface.
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and a Chinese font for the browser tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
+  else
+    echo "warning: no chromium: the browser tests will fail (Debian/Ubuntu: sudo apt-get install chromium)" >&2
+  fi
+}
+
+ensure_chromium
 make_venv .venv-rasa "$(find_python310)" requirements/rasa.txt
 make_venv .venv "$(find_python311)" requirements/app.txt -e .

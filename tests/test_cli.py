@@ -13,7 +13,10 @@ from tests.test_crm_import import CUSTOMERS, ORDERS, counts, write
 
 @pytest.fixture
 def env(tmp_path: Path, db_url: str) -> dict[str, str]:
-    return {"DATABASE_URL": db_url, "IDENTITY_SECRET": "cli-secret", "RASA_TOKEN": "cli-token", "PATH": "/usr/bin:/bin"}
+    return {
+        "DATABASE_URL": db_url, "IDENTITY_SECRET": "cli-secret", "RASA_TOKEN": "cli-token",
+        "CONSOLE_SECRET": "cli-console-secret", "PATH": "/usr/bin:/bin",
+    }
 
 
 def bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

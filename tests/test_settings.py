@@ -8,6 +8,8 @@ def test_secrets_must_be_set_outside_demo_mode():
         load_settings({})
     with pytest.raises(ConfigError, match="RASA_TOKEN"):
         load_settings({"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "changethis"})
+    with pytest.raises(ConfigError, match="CONSOLE_SECRET"):
+        load_settings({"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "y" * 32})
 
 
 def test_demo_mode_has_working_defaults():

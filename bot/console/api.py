@@ -1,21 +1,20 @@
 """The agents' HTTP API: the queue, a handoff's record, accept, reply and close.
 
-Every route needs an agent's API token (``Authorization: Bearer ...``).
+Every route needs an agent's API token (``Authorization: Bearer ...``), or the
+console's session cookie with its CSRF token in ``X-CSRF-Token`` on writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from bot.agents import agent_for_token
-from bot.db.models import Agent, Handoff, HandoffMessage, utcnow
+from bot.console.auth import AgentDep, SessionDep
+from bot.db.models import Handoff, HandoffMessage, utcnow
 from bot.handoffs import (
     MAX_MESSAGE,
     OPEN,
@@ -24,6 +23,7 @@ from bot.handoffs import (
     HandoffNotFound,
     accept,
     close,
+    convert_to_ticket,
     post_agent_message,
     queue,
     queue_position,
@@ -32,29 +32,6 @@ from bot.handoffs import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["agents"])
-_bearer = HTTPBearer(auto_error=False)
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def current_agent(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Agent:
-    agent = agent_for_token(session, credentials.credentials) if credentials else None
-    if agent is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "a valid agent token is required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return agent
-
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
 
 
 class MessageIn(BaseModel):
@@ -123,7 +100,7 @@ def _change(request: Request, session: Session, change: Any) -> Any:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     except ValueError as error:
         session.rollback()
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
     request.app.state.deliverer.deliver()
     return result
 
@@ -160,5 +137,14 @@ def send_message(
 @router.post("/handoffs/{handoff_id}/close")
 def close_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
     _change(request, session, lambda: close(session, handoff_id, agent))
+    session.expire_all()
+    return _detail(session, _handoff(session, handoff_id))
+
+
+@router.post("/handoffs/{handoff_id}/ticket")
+def convert_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    """Ends the handoff as a ticket drafted from the conversation; the customer is told its number."""
+    tiers = request.app.state.tiers
+    _change(request, session, lambda: convert_to_ticket(session, handoff_id, agent, tiers=tiers))
     session.expire_all()
     return _detail(session, _handoff(session, handoff_id))

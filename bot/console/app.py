@@ -1,16 +1,22 @@
-"""The console web app: the agents' API, the delivery of their messages, and a status page."""
+"""The console web app: the agents' pages and API, and the delivery of what they write.
+
+Every page and API needs a signed-in agent (or an agent's API token); only
+``/health`` and the sign-in page are open.
+"""
 
 from __future__ import annotations
 
-import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
-import httpx
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
-from bot.console.api import router as api_router
+from bot.console import api, events, pages
+from bot.console.auth import NotSignedIn
 from bot.console.delivery import Deliverer
 from bot.db.session import sessions_for
 from bot.settings import Settings, load_settings
@@ -22,7 +28,8 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     sessions = sessions_for(settings.database_url)
-    deliverer = Deliverer(settings, sessions, load_tiers(settings.tiers_file))
+    tiers = load_tiers(settings.tiers_file)
+    deliverer = Deliverer(settings, sessions, tiers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,33 +37,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         deliverer.stop()
 
-    app = FastAPI(title="Tiered service console", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app = FastAPI(title="Tiered service console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.tiers = tiers
     app.state.deliverer = deliverer
-    app.include_router(api_router)
+    app.include_router(api.router)
+    app.include_router(events.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
-    @app.get("/health")
+    @app.exception_handler(NotSignedIn)
+    async def to_sign_in(request: Request, exc: NotSignedIn) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.middleware("http")
+    async def no_framing(request: Request, call_next) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.get("/health", include_in_schema=False)
     def read_health() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/", response_class=HTMLResponse)
-    async def read_status() -> str:
-        checks = {
-            "Rasa server": f"{settings.rasa_url}/",
-            "Action server": settings.action_server_url.removesuffix("/webhook") + "/health",
-        }
-        rows = []
-        async with httpx.AsyncClient(timeout=2) as client:
-            for name, url in checks.items():
-                try:
-                    up = (await client.get(url)).status_code == 200
-                except httpx.HTTPError:
-                    up = False
-                rows.append(f"<tr><td>{html.escape(name)}</td><td>{'up' if up else 'DOWN'}</td></tr>")
-        return (
-            "<!doctype html><meta charset=utf-8><title>Tiered service console</title>"
-            "<h1>Tiered service console</h1><table>" + "".join(rows) + "</table>"
-        )
 
     return app

@@ -1,5 +1,8 @@
 """Delivers what agents write to the customer's own channel, and expires handoffs nobody took.
 
+It also tells customers their ticket was resolved the same way, and announces
+each new escalation to ESCALATION_WEBHOOK_URL when one is set.
+
 Agent and system messages are stored first (bot/handoffs.py); this sends each to
 Rasa, in order per conversation, by triggering the ``handoff_event`` intent with
 ``output_channel=latest``. A message Rasa did not take stays pending and is sent
@@ -15,10 +18,13 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.models import Handoff, TicketUpdate, utcnow
 from bot.handoffs import expire_overdue, mark_delivered, pending_deliveries
 from bot.settings import Settings
+from bot.tickets import pending_ticket_updates
 from bot.tiers import TierConfig
 
 __all__ = ["Deliverer"]
@@ -36,20 +42,21 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = httpx.Client(timeout=30)
+        self._announced: int | None = None
 
-    def _trigger(self, sender_id: str, message_id: int) -> bool:
+    def _trigger(self, sender_id: str, intent: str, entities: dict[str, int]) -> bool:
         url = f"{self.settings.rasa_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
         try:
             response = self._client.post(
                 url,
                 params={"output_channel": "latest", "token": self.settings.rasa_token},
-                json={"name": "handoff_event", "entities": {"handoff_message_id": message_id}},
+                json={"name": intent, "entities": entities},
             )
         except httpx.HTTPError as error:
-            logger.warning("Rasa unreachable, message %s stays pending: %s", message_id, error)
+            logger.warning("Rasa unreachable, %s %s stays pending: %s", intent, entities, error)
             return False
         if response.status_code != 200:
-            logger.warning("Rasa refused message %s (%s): %s", message_id, response.status_code, response.text[:200])
+            logger.warning("Rasa refused %s %s (%s): %s", intent, entities, response.status_code, response.text[:200])
             return False
         return True
 
@@ -63,13 +70,51 @@ class Deliverer:
                 # Order matters within a conversation: nothing overtakes an undelivered message.
                 if handoff_id in blocked:
                     continue
-                if not self._trigger(sender_id, message_id):
+                if not self._trigger(sender_id, "handoff_event", {"handoff_message_id": message_id}):
                     blocked.add(handoff_id)
                     continue
                 with self.sessions.begin() as session:
                     mark_delivered(session, message_id)
                 delivered += 1
-            return delivered
+            return delivered + self._deliver_ticket_updates()
+
+    def _deliver_ticket_updates(self) -> int:
+        with self.sessions() as session:
+            pending = [(u.id, u.ticket.sender_id) for u in pending_ticket_updates(session)]
+        delivered = 0
+        for update_id, sender_id in pending:
+            if not self._trigger(sender_id, "ticket_update", {"ticket_update_id": update_id}):
+                break
+            with self.sessions.begin() as session:
+                session.get(TicketUpdate, update_id).delivered_at = utcnow()
+            delivered += 1
+        return delivered
+
+    def announce(self) -> int:
+        """Posts each handoff opened since the last pass to the escalation webhook, once, best effort."""
+        if not self.settings.escalation_webhook_url:
+            return 0
+        with self.sessions() as session:
+            if self._announced is None:
+                # Only escalations from now on: a restart does not announce the whole history.
+                self._announced = session.scalar(select(func.max(Handoff.id))) or 0
+                return 0
+            new = session.scalars(select(Handoff).where(Handoff.id > self._announced).order_by(Handoff.id)).all()
+            payloads = [
+                {
+                    "id": h.id, "tier": h.tier, "reason": h.reason, "summary": h.summary, "language": h.language,
+                    "url": f"http://{self.settings.host}:{self.settings.console_port}/handoffs/{h.id}",
+                    "text": f"[{h.tier}] {h.summary}",
+                }
+                for h in new
+            ]
+        for payload in payloads:
+            try:
+                self._client.post(self.settings.escalation_webhook_url, json=payload, timeout=5).raise_for_status()
+            except httpx.HTTPError as error:
+                logger.warning("escalation webhook failed for handoff %s: %s", payload["id"], error)
+            self._announced = payload["id"]
+        return len(payloads)
 
     def expire(self) -> int:
         if self.settings.handoff_timeout_minutes <= 0:
@@ -90,6 +135,7 @@ class Deliverer:
             try:
                 self.expire()
                 self.deliver()
+                self.announce()
             except Exception:
                 logger.exception("delivery pass failed; retrying")
             self._wake.wait(self.settings.delivery_interval_seconds)

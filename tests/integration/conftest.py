@@ -31,6 +31,7 @@ from knowledge.index import current_build
 from tests.factories import add_customer
 
 SECRET = "integration-identity-secret"
+PASSWORD = "correct-horse-battery"
 
 
 @dataclass
@@ -117,8 +118,8 @@ def _seed(url: str, tiers_file: Path) -> dict[str, str]:
         )
         recompute_tiers(session, tiers=load_tiers(tiers_file), today=date.today())
         tokens = {}
-        for username, name in (("anna", "Anna"), ("ben", "Ben")):
-            _, tokens[username] = add_agent(session, username=username, display_name=name, role="agent", password="correct-horse")
+        for username, name, role in (("anna", "Anna", "agent"), ("ben", "Ben", "agent"), ("sam", "Sam", "supervisor")):
+            _, tokens[username] = add_agent(session, username=username, display_name=name, role=role, password=PASSWORD)
     return tokens
 
 
@@ -130,6 +131,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "BOT_VAR_DIR": str(var_dir),
             "IDENTITY_SECRET": SECRET,
             "RASA_TOKEN": "integration-rasa-token",
+            "CONSOLE_SECRET": "integration-console-secret",
             "BOT_HOST": "127.0.0.1",
             "RASA_PORT": str(free_port()),
             "ACTION_PORT": str(free_port()),

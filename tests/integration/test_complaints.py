@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Handoff, Ticket
+from bot.db.models import ConversationOutcome, Handoff, Ticket
 from bot.db.session import sessions_for
 
 pytestmark = pytest.mark.slow
@@ -47,6 +47,9 @@ def test_a_normal_customers_late_delivery_gets_a_ticket_tracking_and_a_coupon_bu
     assert (ticket.number, ticket.category, ticket.order_id, ticket.tier) == (number, "late_delivery", "N200-LATE", "normal")
     assert "still hasn't arrived" in ticket.description
     assert not handoffs_of(stack, sender)
+    with sessions_for(stack.settings.database_url)() as session:
+        outcome = session.scalars(select(ConversationOutcome).where(ConversationOutcome.sender_id == sender)).one()
+    assert (outcome.outcome, outcome.tier) == ("ticket", "normal")
 
 
 def test_the_form_asks_for_what_is_missing_and_a_guest_gives_no_order(stack, sender):

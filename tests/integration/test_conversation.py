@@ -92,7 +92,7 @@ def test_the_http_api_needs_its_token(stack):
     assert httpx.get(url, params={"token": stack.settings.rasa_token}, timeout=10).status_code == 200
 
 
-def test_the_console_is_up(stack):
-    settings = stack.settings
-    page = httpx.get(f"http://{settings.host}:{settings.console_port}/", timeout=10)
-    assert page.status_code == 200 and "Rasa server</td><td>up" in page.text
+def test_the_console_is_up_and_asks_for_sign_in(stack):
+    assert httpx.get(f"{stack.console_url}/health", timeout=10).status_code == 200
+    page = httpx.get(f"{stack.console_url}/status", timeout=10)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/status"

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import KbFeedback, KbGap
+from bot.db.models import ConversationOutcome, KbFeedback, KbGap
 from bot.db.session import sessions_for
 
 pytestmark = pytest.mark.slow
@@ -36,6 +36,9 @@ def test_the_customer_says_whether_it_helped_and_it_is_recorded(stack, sender):
     with sessions_for(stack.settings.database_url)() as session:
         feedback = session.scalars(select(KbFeedback).where(KbFeedback.sender_id == sender)).one()
     assert feedback.helpful and feedback.entry_id == "refund-timeline-by-method"
+    with sessions_for(stack.settings.database_url)() as session:
+        outcome = session.scalars(select(ConversationOutcome).where(ConversationOutcome.sender_id == sender)).one()
+    assert (outcome.outcome, outcome.tier) == ("self_served", "guest")
 
 
 def test_an_unsure_match_offers_the_closest_entries(stack, sender):
@@ -55,6 +58,9 @@ def test_an_unknown_question_is_admitted_logged_and_offers_a_ticket(stack, sende
     with sessions_for(stack.settings.database_url)() as session:
         gap = session.scalars(select(KbGap).where(KbGap.sender_id == sender)).one()
     assert gap.question == question and gap.tier == "guest"
+    with sessions_for(stack.settings.database_url)() as session:
+        outcome = session.scalars(select(ConversationOutcome).where(ConversationOutcome.sender_id == sender)).one()
+    assert outcome.outcome == "abandoned"
 
 
 def test_an_out_of_scope_message_is_not_logged_as_a_gap(stack, sender):

@@ -1,16 +1,15 @@
 """The way to a person and back, through the real Rasa server, action server and console."""
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
-import socketio
 from sqlalchemy import select, update
 
 from bot.db.models import ConversationOutcome, Handoff, utcnow
 from bot.db.session import sessions_for
 from tests.integration.conftest import wait_for
+from tests.integration.socket_customer import SocketCustomer
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +69,14 @@ def test_a_vip_gets_a_person_at_once_and_is_ahead_of_lower_tiers(stack, sender):
     assert queue[ids.index(vip)]["position"] < queue[ids.index(low)]["position"]
 
 
+def test_a_gold_customer_asking_in_chinese_is_queued_in_chinese(stack, sender):
+    stack.send(sender, "你好", metadata={"token": stack.token("G200")})
+    queued = texts(stack.send(sender, "我要转人工客服"))
+    assert re.search(r"排在第 \d+ 位", queued) and "分钟" in queued
+    handoff = stack.handoff_of(sender)
+    assert handoff["language"] == "zh" and handoff["customer_name"] == "李娜"
+
+
 def test_while_a_person_handles_it_the_bot_stays_silent_and_relays_everything(stack, sender):
     stack.send(sender, "hi", metadata={"token": stack.token("V100")})
     stack.send(sender, "I need a person")
@@ -77,31 +84,6 @@ def test_while_a_person_handles_it_the_bot_stays_silent_and_relays_everything(st
     assert stack.send(sender, "hello?") == []
     said = [m["text"] for m in stack.handoff_of(sender)["messages"] if m["author"] == "customer"]
     assert said == ["how long does it take to get my refund back?", "hello?"]
-
-
-class SocketCustomer:
-    """The web widget's side of Rasa's socket.io channel, with a real socket.io client."""
-
-    def __init__(self, url: str, metadata: dict) -> None:
-        self.session_id = uuid.uuid4().hex
-        self.metadata = metadata
-        self.received: list[dict] = []
-        self.client = socketio.Client()
-        self.client.on("bot_uttered", self.received.append)
-        self.client.connect(url, transports=["websocket"])
-        self.client.emit("session_request", {"session_id": self.session_id})
-
-    def say(self, text: str) -> None:
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id, "metadata": self.metadata})
-
-    def wait_for_text(self, fragment: str, timeout: float = 30) -> dict:
-        return wait_for(
-            lambda: next((m for m in self.received if fragment in (m.get("text") or "")), None),
-            timeout, f"{fragment!r} on the socket (received: {self.received})",
-        )
-
-    def close(self) -> None:
-        self.client.disconnect()
 
 
 def test_a_socket_customer_is_served_by_an_agent_and_rates_the_service(stack):

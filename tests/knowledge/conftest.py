@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
 from bot.kb_commands import embedder_for
+from bot.settings import load_settings
 from knowledge.embedder import Embedder
 
 KB = Path(__file__).resolve().parents[1] / "data" / "kb"

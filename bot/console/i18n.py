@@ -1,0 +1,126 @@
+"""The console's words in Chinese and English.
+
+The language is the ``lang`` query parameter when given (and then remembered in a
+cookie), else the remembered one, else the browser's first choice.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+__all__ = ["LANGUAGES", "LANG_COOKIE", "language_of", "translate"]
+
+LANGUAGES = ("en", "zh")
+LANG_COOKIE = "console_lang"
+
+WORDS: dict[str, dict[str, str]] = {
+    "console": {"en": "Lumo Shop service console", "zh": "露莫商城客服工作台"},
+    "sign_in": {"en": "Sign in", "zh": "登录"},
+    "sign_out": {"en": "Sign out", "zh": "退出"},
+    "username": {"en": "Username", "zh": "用户名"},
+    "password": {"en": "Password", "zh": "密码"},
+    "bad_login": {"en": "Wrong username or password.", "zh": "用户名或密码错误。"},
+    "queue": {"en": "Queue", "zh": "排队"},
+    "tickets": {"en": "Tickets", "zh": "工单"},
+    "gaps": {"en": "Knowledge gaps", "zh": "知识库缺口"},
+    "analytics": {"en": "Analytics", "zh": "数据分析"},
+    "status": {"en": "System status", "zh": "系统状态"},
+    "waiting": {"en": "Waiting", "zh": "等待中"},
+    "active": {"en": "Active", "zh": "接待中"},
+    "closed": {"en": "Closed", "zh": "已结束"},
+    "expired": {"en": "Expired", "zh": "已超时"},
+    "customer": {"en": "Customer", "zh": "客户"},
+    "tier": {"en": "Tier", "zh": "等级"},
+    "reason": {"en": "Reason", "zh": "原因"},
+    "summary": {"en": "Summary", "zh": "摘要"},
+    "waited": {"en": "Waiting for", "zh": "已等待"},
+    "agent": {"en": "Agent", "zh": "客服"},
+    "open": {"en": "Open", "zh": "打开"},
+    "accept": {"en": "Accept", "zh": "接入"},
+    "close": {"en": "Close", "zh": "结束会话"},
+    "convert": {"en": "Convert to ticket", "zh": "转为工单"},
+    "send": {"en": "Send", "zh": "发送"},
+    "reply_placeholder": {"en": "Write to the customer…", "zh": "输入回复……"},
+    "quick_replies": {"en": "Quick replies", "zh": "快捷回复"},
+    "empty_queue": {"en": "Nobody is waiting.", "zh": "目前没有客户排队。"},
+    "transcript": {"en": "Conversation", "zh": "对话记录"},
+    "bot_tried": {"en": "What the bot tried", "zh": "机器人已尝试"},
+    "ticket_draft": {"en": "Ticket draft", "zh": "工单草稿"},
+    "profile": {"en": "Profile", "zh": "客户资料"},
+    "orders": {"en": "Orders", "zh": "订单"},
+    "open_tickets": {"en": "Open tickets", "zh": "处理中的工单"},
+    "rfm": {"en": "Last 12 months", "zh": "近 12 个月"},
+    "next_tier": {"en": "To the next tier", "zh": "距下一等级"},
+    "failures": {"en": "Bot failures", "zh": "机器人未解决次数"},
+    "kb_searches": {"en": "Knowledge-base searches", "zh": "知识库检索"},
+    "guest": {"en": "Guest", "zh": "访客"},
+    "number": {"en": "Number", "zh": "编号"},
+    "category": {"en": "Category", "zh": "类别"},
+    "state": {"en": "Status", "zh": "状态"},
+    "due": {"en": "SLA due", "zh": "SLA 截止"},
+    "overdue": {"en": "overdue", "zh": "已超时"},
+    "left": {"en": "left", "zh": "剩余"},
+    "note": {"en": "Note", "zh": "备注"},
+    "update": {"en": "Update", "zh": "更新"},
+    "filter": {"en": "Filter", "zh": "筛选"},
+    "all": {"en": "All", "zh": "全部"},
+    "description": {"en": "Description", "zh": "描述"},
+    "question": {"en": "Question", "zh": "问题"},
+    "count": {"en": "Times asked", "zh": "次数"},
+    "last_seen": {"en": "Last asked", "zh": "最近一次"},
+    "examples": {"en": "Also asked as", "zh": "其他问法"},
+    "add_to_kb": {"en": "Add to the knowledge base", "zh": "加入知识库"},
+    "entry_id": {"en": "Entry id", "zh": "条目 ID"},
+    "answer": {"en": "Answer", "zh": "答案"},
+    "added": {"en": "Added {entry} and rebuilt the index ({build}).", "zh": "已添加 {entry} 并重建索引（{build}）。"},
+    "no_gaps": {"en": "No unanswered questions.", "zh": "没有未解答的问题。"},
+    "since": {"en": "From", "zh": "开始日期"},
+    "until": {"en": "Until", "zh": "结束日期"},
+    "show": {"en": "Show", "zh": "显示"},
+    "conversations": {"en": "Conversations", "zh": "会话数"},
+    "deflection": {"en": "Self-service rate", "zh": "自助解决率"},
+    "escalation": {"en": "Escalation rate", "zh": "转人工率"},
+    "median_wait": {"en": "Median wait", "zh": "等待时间中位数"},
+    "satisfaction": {"en": "Satisfaction", "zh": "满意度"},
+    "tickets_opened": {"en": "Tickets opened", "zh": "新建工单"},
+    "tickets_in_sla": {"en": "Closed within SLA", "zh": "SLA 内关闭"},
+    "top_questions": {"en": "Top questions", "zh": "热门问题"},
+    "top_gaps": {"en": "Top gaps", "zh": "主要知识缺口"},
+    "per_day": {"en": "Conversations per day", "zh": "每日会话数"},
+    "total": {"en": "Total", "zh": "合计"},
+    "day": {"en": "Day", "zh": "日期"},
+    "new_escalation": {"en": "New customer waiting", "zh": "有新客户排队"},
+    "not_found": {"en": "Not found", "zh": "未找到"},
+    "joined": {"en": "An agent joined", "zh": "客服已接入"},
+    "self_served": {"en": "Self-served", "zh": "自助解决"},
+    "ticketed_outcome": {"en": "Ticket", "zh": "工单"},
+    "escalated": {"en": "Escalated", "zh": "转人工"},
+    "abandoned": {"en": "Abandoned", "zh": "未解决离开"},
+    "ticketed": {"en": "Turned into a ticket", "zh": "已转为工单"},
+    "in_progress": {"en": "In progress", "zh": "处理中"},
+    "orders_count": {"en": "{n} orders", "zh": "{n} 单"},
+    "days_ago": {"en": "last {n} days ago", "zh": "最近一单 {n} 天前"},
+}
+
+STATUSES = {
+    "open": {"en": "Open", "zh": "待处理"},
+    "in_progress": {"en": "In progress", "zh": "处理中"},
+    "resolved": {"en": "Resolved", "zh": "已解决"},
+    "closed": {"en": "Closed", "zh": "已关闭"},
+}
+
+
+def language_of(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if asked in LANGUAGES:
+        return asked
+    accepted = request.headers.get("accept-language", "").lower()
+    return "zh" if accepted.startswith("zh") else "en"
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    words = WORDS.get(key) or STATUSES.get(key)
+    if words is None:
+        return key
+    text = words.get(lang) or words["en"]
+    return text.format(**values) if values else text

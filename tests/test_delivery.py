@@ -1,0 +1,76 @@
+"""The console's background work without Rasa: the escalation webhook, and messages kept when Rasa is away."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from bot.agents import add_agent
+from bot.console.delivery import Deliverer
+from bot.db.session import sessions_for
+from bot.handoffs import accept, open_handoff, pending_deliveries, post_agent_message
+from bot.processes import free_port
+from bot.settings import load_settings
+
+
+@pytest.fixture
+def hook():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def deliverer(db_url: str, tiers, **env: str) -> Deliverer:
+    settings = load_settings({"BOT_DEMO": "1", "DATABASE_URL": db_url, "RASA_PORT": str(free_port()), **env})
+    return Deliverer(settings, sessions_for(db_url), tiers)
+
+
+def queue_one(db_url: str, tiers, sender: str) -> int:
+    with sessions_for(db_url).begin() as session:
+        return open_handoff(
+            session, sender_id=sender, channel="rest", customer_id=None, tier=tiers.get("vip"), language="en",
+            reason="requested", packet={"customer": {"tier_label": "VIP", "name": "Victoria"}},
+        ).id
+
+
+def test_each_new_escalation_is_posted_to_the_webhook_once(db_url, tiers, hook):
+    url, received = hook
+    queue_one(db_url, tiers, "before-start")
+    worker = deliverer(db_url, tiers, ESCALATION_WEBHOOK_URL=url)
+    assert worker.announce() == 0  # what was queued before the console started is not announced
+    handoff_id = queue_one(db_url, tiers, "s1")
+    assert worker.announce() == 1 and worker.announce() == 0
+    [posted] = received
+    assert posted["id"] == handoff_id and posted["tier"] == "vip" and "Victoria" in posted["text"]
+    assert posted["url"].endswith(f"/handoffs/{handoff_id}")
+
+
+def test_without_a_webhook_nothing_is_posted(db_url, tiers):
+    queue_one(db_url, tiers, "s1")
+    assert deliverer(db_url, tiers).announce() == 0
+
+
+def test_agent_messages_stay_pending_while_rasa_cannot_be_reached(db_url, tiers):
+    handoff_id = queue_one(db_url, tiers, "s1")
+    with sessions_for(db_url).begin() as session:
+        agent, _ = add_agent(session, username="anna", display_name="Anna", role="agent", password="long-enough")
+        accept(session, handoff_id, agent)
+        post_agent_message(session, handoff_id, agent, "hello")
+    assert deliverer(db_url, tiers).deliver() == 0
+    with sessions_for(db_url)() as session:
+        assert [m.text for m in pending_deliveries(session)] == ["joined", "hello"]
