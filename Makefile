@@ -7,6 +7,10 @@ MODEL := models/bot.tar.gz
 EMBEDDINGS := models/embeddings/multilingual-e5-small/BUILD_COMPLETE.json
 KB := var/kb/current
 KB_SOURCES := $(shell find data/knowledge -type f)
+# The web chat widget, from the npm registry at set-up; never committed.
+WEBCHAT_VERSION := 1.0.1
+WEBCHAT := var/web/rasa-webchat-$(WEBCHAT_VERSION).js
+export WEBCHAT_JS := $(abspath $(WEBCHAT))
 
 export BOT_DEMO ?= 1
 export RASA_TELEMETRY_ENABLED := false
@@ -16,10 +20,10 @@ export RASA_MAX_CACHE_SIZE := 0
 
 .PHONY: run test test-fast setup train kb clean
 
-run: setup $(MODEL) $(KB)
+run: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/bot run
 
-test: setup $(MODEL) $(KB)
+test: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/pytest
 
 # Unit tests only: no servers, no training.
@@ -45,6 +49,9 @@ $(EMBEDDINGS): .venv/.ready
 
 $(KB): $(EMBEDDINGS) $(KB_SOURCES) tiers.yml $(wildcard knowledge/*.py)
 	.venv/bin/bot kb build
+
+$(WEBCHAT):
+	scripts/fetch_webchat.sh $(WEBCHAT_VERSION) $@
 
 clean:
 	rm -rf .venv .venv-rasa models var test-output .pytest_cache

@@ -58,8 +58,11 @@ class ActionSessionStart(Action):
         if handoff is not None:
             # A new session must not drop a customer who is still with, or waiting for, a person.
             events.append(SlotSet("handoff_id", handoff.id))
-        if profile.language:
-            events.append(SlotSet("language", profile.language))
+        # The page's language is a fair first guess for a guest; nothing is trusted from it.
+        hint = metadata.get("language") if isinstance(metadata, dict) else None
+        language = profile.language or (hint if hint in ("zh", "en") else None)
+        if language:
+            events.append(SlotSet("language", language))
         events.append(ActionExecuted("action_listen"))
         return events
 

@@ -6,6 +6,7 @@ import signal
 import sys
 import time
 
+from bot.agents import DEMO_AGENTS
 from bot.cli import cmd_demo_seed
 from bot.db.migrate import upgrade
 from bot.processes import ProcessError, start_all, stop_all
@@ -36,18 +37,20 @@ def run(settings: Settings) -> None:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         return
-    print(
-        "\nAll processes are up:\n"
-        f"  Rasa server (REST)  {settings.rasa_url}/webhooks/rest/webhook\n"
-        f"  Rasa HTTP API       {settings.rasa_url}/status?token=...\n"
-        f"  Action server       http://{settings.host}:{settings.action_port}/health\n"
-        f"  Console             http://{settings.host}:{settings.console_port}/\n"
-        f"  Agents' API         http://{settings.host}:{settings.console_port}/api/handoffs"
-        "  (a token: .venv/bin/bot agents add NAME)\n"
-        f"  Agents work         {settings.hours.describe()} {settings.service_days}\n"
-        "\nPress Ctrl-C to stop them all.",
-        flush=True,
-    )
+    console = f"http://{settings.host}:{settings.console_port}"
+    lines = [
+        "All processes are up:",
+        f"  Rasa server (REST)  {settings.rasa_url}/webhooks/rest/webhook",
+        f"  Rasa HTTP API       {settings.rasa_url}/status?token=...",
+        f"  Action server       http://{settings.host}:{settings.action_port}/health",
+        f"  Agent console       {console}/",
+        f"  Agents' API         {console}/api/handoffs  (a token: .venv/bin/bot agents add NAME)",
+    ]
+    if settings.demo_mode:
+        lines.append(f"  Demo shop (widget)  {console}/shop")
+        lines.append("  Demo sign-ins       " + ", ".join(f"{u} / {p} ({r})" for u, _, r, p in DEMO_AGENTS))
+    lines.append(f"  Agents work         {settings.hours.describe()}, {settings.service_days}")
+    print("\n" + "\n".join(lines) + "\n\nPress Ctrl-C to stop them all.", flush=True)
     try:
         while all(p.popen.poll() is None for p in started):
             time.sleep(1)

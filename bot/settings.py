@@ -47,6 +47,8 @@ class Settings:
     action_port: int
     console_port: int
     rasa_url: str
+    public_rasa_url: str
+    webchat_js: Path
     action_server_url: str
     token_ttl_seconds: int
     var_dir: Path
@@ -87,6 +89,8 @@ class Settings:
             "ACTION_PORT": str(self.action_port),
             "CONSOLE_PORT": str(self.console_port),
             "RASA_URL": self.rasa_url,
+            "PUBLIC_RASA_URL": self.public_rasa_url,
+            "WEBCHAT_JS": str(self.webchat_js),
             "ACTION_SERVER_URL": self.action_server_url,
             "TOKEN_TTL_SECONDS": str(self.token_ttl_seconds),
             "BOT_VAR_DIR": str(self.var_dir),
@@ -153,6 +157,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     rasa_port = _int(env, "RASA_PORT", 5005)
     action_port = _int(env, "ACTION_PORT", 5055)
     console_port = _int(env, "CONSOLE_PORT", 8000)
+    rasa_url = env.get("RASA_URL") or f"http://{host}:{rasa_port}"
     settings = Settings(
         demo_mode=demo_mode,
         database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'bot.db'}",
@@ -165,7 +170,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rasa_port=rasa_port,
         action_port=action_port,
         console_port=console_port,
-        rasa_url=env.get("RASA_URL") or f"http://{host}:{rasa_port}",
+        rasa_url=rasa_url,
+        public_rasa_url=env.get("PUBLIC_RASA_URL") or rasa_url,
+        webchat_js=Path(env.get("WEBCHAT_JS") or ROOT / "var" / "web" / "rasa-webchat-1.0.1.js"),
         action_server_url=env.get("ACTION_SERVER_URL") or f"http://{host}:{action_port}/webhook",
         token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", 24 * 3600),
         var_dir=var_dir,

@@ -1,7 +1,7 @@
 """The console web app: the agents' pages and API, and the delivery of what they write.
 
 Every page and API needs a signed-in agent (or an agent's API token); only
-``/health`` and the sign-in page are open.
+``/health``, the sign-in page and, in demo mode, the demo shop are open.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bot.console import api, events, pages
+from bot.console import api, events, pages, shop
 from bot.console.auth import NotSignedIn
 from bot.console.delivery import Deliverer
 from bot.db.session import sessions_for
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(events.router)
     app.include_router(pages.router)
+    app.include_router(shop.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(NotSignedIn)

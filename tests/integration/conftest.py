@@ -6,6 +6,7 @@ They run on free ports against a database of their own, with the model that
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from bot.agents import add_agent
@@ -132,6 +134,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "IDENTITY_SECRET": SECRET,
             "RASA_TOKEN": "integration-rasa-token",
             "CONSOLE_SECRET": "integration-console-secret",
+            # Demo mode opens the demo shop with the chat widget; every secret is still set.
+            "BOT_DEMO": "1",
             "BOT_HOST": "127.0.0.1",
             "RASA_PORT": str(free_port()),
             "ACTION_PORT": str(free_port()),
@@ -163,3 +167,27 @@ def wait_for(check: Callable[[], Any], timeout: float = 30, what: str = "conditi
             return result
         time.sleep(0.25)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+# The widget shows each bot message after a short typing delay, one after another.
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("no chromium on PATH: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

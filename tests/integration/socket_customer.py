@@ -22,7 +22,8 @@ class SocketCustomer:
         self.client.emit("session_request", {"session_id": self.session_id})
 
     def say(self, text: str) -> None:
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id, "metadata": self.metadata})
+        # As rasa-webchat sends it: the page's data under customData (credentials.yml's metadata_key).
+        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id, "customData": self.metadata})
 
     def wait_for_text(self, fragment: str, timeout: float = 30) -> dict:
         return wait_for(
