@@ -1,21 +1,35 @@
-"""Who the customer is: the session start that identifies them, and the greeting."""
+"""Who the customer is: the session start that identifies them, the greeting, and binding
+a messaging account to a member account."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import (
+    ActionExecuted,
+    EventType,
+    FollowupAction,
+    SessionStarted,
+    SlotSet,
+)
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from bot.binding import bind
 from bot.db.models import utcnow
 from bot.handoffs import open_handoff_of
 from bot.outcomes import ABANDONED, ESCALATED, record_outcome
-from bot.profiles import identify
+from bot.profiles import identify, profile_of
 
 logger = logging.getLogger(__name__)
+
+
+def _latest_user_metadata(tracker: Tracker) -> dict[str, Any] | None:
+    return next((e.get("metadata") for e in reversed(tracker.events) if e.get("event") == "user"), None)
 
 
 class ActionSessionStart(Action):
@@ -31,7 +45,9 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        metadata = tracker.get_slot("session_started_metadata")
+        # Rasa fills this slot when a session expires or begins; a "/session_start" sent
+        # mid-conversation carries its metadata only on the message itself.
+        metadata = tracker.get_slot("session_started_metadata") or _latest_user_metadata(tracker)
         with runtime.sessions()() as session:
             profile = identify(
                 session,
@@ -87,3 +103,99 @@ class ActionGreet(Action):
         else:
             dispatcher.utter_message(response="utter_greet_guest")
         return []
+
+
+# Channels whose user ids our own channel code verified and signs (bot/channels/).
+BINDABLE_CHANNELS = {"wechat"}
+BIND_SLOTS = ("bind_member_id", "bind_phone_last4", "bind_cancelled")
+CANCEL = {"cancel", "stop", "quit", "never mind", "forget it", "取消", "算了", "不用了", "退出"}
+
+
+def _cancelled(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower().rstrip(".!。！") in CANCEL
+
+
+class ActionBindStart(Action):
+    """Starts binding a messaging account to a member account, where that means something."""
+
+    def name(self) -> str:
+        return "action_bind_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if runtime.channel(tracker) not in BINDABLE_CHANNELS:
+            dispatcher.utter_message(response="utter_bind_on_web")
+            return []
+        if tracker.get_slot("customer_id"):
+            dispatcher.utter_message(response="utter_already_bound", customer_name=tracker.get_slot("customer_name"))
+            return []
+        return [*(SlotSet(name, None) for name in BIND_SLOTS), FollowupAction("bind_form")]
+
+
+class ValidateBindForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_bind_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return [] if tracker.get_slot("bind_cancelled") else domain_slots
+
+    def validate_bind_member_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if _cancelled(value):
+            return {"bind_member_id": None, "bind_cancelled": True}
+        member_id = str(value or "").strip()
+        if not re.fullmatch(r"[A-Za-z0-9-]{3,32}", member_id):
+            dispatcher.utter_message(response="utter_bind_member_id_format")
+            return {"bind_member_id": None}
+        return {"bind_member_id": member_id}
+
+    def validate_bind_phone_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if _cancelled(value):
+            return {"bind_phone_last4": None, "bind_cancelled": True}
+        digits = str(value or "").strip()
+        if not re.fullmatch(r"\d{4}", digits):
+            dispatcher.utter_message(response="utter_bind_phone_format")
+            return {"bind_phone_last4": None}
+        return {"bind_phone_last4": digits}
+
+
+class ActionBindSubmit(Action):
+    """Checks the details against the customer records and binds the account if they match."""
+
+    def name(self) -> str:
+        return "action_bind_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        reset = [SlotSet(name, None) for name in BIND_SLOTS]
+        if tracker.get_slot("bind_cancelled"):
+            dispatcher.utter_message(response="utter_bind_cancelled")
+            return reset
+        channel = runtime.channel(tracker)
+        if channel not in BINDABLE_CHANNELS:
+            dispatcher.utter_message(response="utter_bind_on_web")
+            return reset
+        with runtime.sessions().begin() as session:
+            result = bind(
+                session, channel=channel, user_id=tracker.sender_id,
+                member_id=tracker.get_slot("bind_member_id") or "", phone_last4=tracker.get_slot("bind_phone_last4") or "",
+            )
+            profile = (
+                profile_of(session, result.customer, tiers=runtime.tiers(), today=runtime.today()) if result.bound else None
+            )
+        if profile is None:
+            logger.info("binding %s:%s refused (%s attempts left)", channel, tracker.sender_id, result.attempts_left)
+            response = "utter_bind_failed" if result.attempts_left else "utter_bind_locked"
+            dispatcher.utter_message(response=response, left=result.attempts_left)
+            return reset
+        dispatcher.utter_message(
+            response="utter_bind_done", customer_name=profile.name, tier_label=profile.tier.label_in(runtime.language(tracker))
+        )
+        return [*reset, *(SlotSet(name, value) for name, value in profile.slots().items())]

@@ -26,7 +26,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.agents import DEMO_AGENTS, ROLES, AgentError, add_agent, issue_token, seed_demo_agents
+from bot.agents import (
+    DEMO_AGENTS,
+    ROLES,
+    AgentError,
+    add_agent,
+    issue_token,
+    seed_demo_agents,
+)
 from bot.crm_import import CsvImportError, import_crm
 from bot.customers import customer_rfm, recompute_tiers
 from bot.db.migrate import revision, upgrade

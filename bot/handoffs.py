@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from bot.complaints import category_label, open_ticket
 from bot.customers import customer_rfm
-from bot.db.models import Agent, Customer, Handoff, HandoffMessage, Order, Ticket, utcnow
+from bot.db.models import (
+    Agent,
+    Customer,
+    Handoff,
+    HandoffMessage,
+    Order,
+    Ticket,
+    utcnow,
+)
 from bot.tickets import open_tickets_of
 from bot.tiers import Tier, TierConfig
 

@@ -69,6 +69,13 @@ class Settings:
     delivery_interval_seconds: float
     console_session_minutes: int
     escalation_webhook_url: str
+    redis_url: str
+    wechat_token: str
+    wechat_app_id: str
+    wechat_app_secret: str
+    wechat_aes_key: str
+    wechat_api_url: str
+    wechat_reply_seconds: float
 
     @property
     def hours(self) -> ServiceHours:
@@ -111,6 +118,13 @@ class Settings:
             "DELIVERY_INTERVAL_SECONDS": str(self.delivery_interval_seconds),
             "CONSOLE_SESSION_MINUTES": str(self.console_session_minutes),
             "ESCALATION_WEBHOOK_URL": self.escalation_webhook_url,
+            "REDIS_URL": self.redis_url,
+            "WECHAT_TOKEN": self.wechat_token,
+            "WECHAT_APP_ID": self.wechat_app_id,
+            "WECHAT_APP_SECRET": self.wechat_app_secret,
+            "WECHAT_AES_KEY": self.wechat_aes_key,
+            "WECHAT_API_URL": self.wechat_api_url,
+            "WECHAT_REPLY_SECONDS": str(self.wechat_reply_seconds),
         }
 
 
@@ -193,6 +207,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery_interval_seconds=_float(env, "DELIVERY_INTERVAL_SECONDS", 2),
         console_session_minutes=_int(env, "CONSOLE_SESSION_MINUTES", 8 * 60),
         escalation_webhook_url=env.get("ESCALATION_WEBHOOK_URL", "").strip(),
+        redis_url=env.get("REDIS_URL", "").strip(),
+        # WeChat is off until an account's token is set: these come from its admin page.
+        wechat_token=env.get("WECHAT_TOKEN", "").strip(),
+        wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
+        wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),
+        wechat_aes_key=env.get("WECHAT_AES_KEY", "").strip(),
+        wechat_api_url=(env.get("WECHAT_API_URL") or "https://api.weixin.qq.com").rstrip("/"),
+        # WeChat waits 5 seconds for a reply in the same response, then retries.
+        wechat_reply_seconds=_float(env, "WECHAT_REPLY_SECONDS", 4.0),
     )
     try:
         settings.hours

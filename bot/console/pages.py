@@ -33,7 +33,14 @@ from bot.console.charts import OUTCOME_COLOURS, column_chart, stacked_bars
 from bot.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translate
 from bot.customers import customer_rfm
 from bot.db.models import Agent, Customer, Handoff, utcnow
-from bot.gaps import GapError, add_entry, group_gaps, knowledge_questions, rebuild_index, resolve_gaps
+from bot.gaps import (
+    GapError,
+    add_entry,
+    group_gaps,
+    knowledge_questions,
+    rebuild_index,
+    resolve_gaps,
+)
 from bot.handoffs import OPEN, queue, queue_position
 from bot.tickets import STATUSES, filter_tickets, update_ticket
 

@@ -9,13 +9,23 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Agent",
     "Base",
+    "BindAttempt",
     "ChannelIdentity",
+    "ChannelMessageSeen",
     "ConversationOutcome",
     "Customer",
     "Handoff",
@@ -285,6 +295,31 @@ class KbAnswer(Base):
 
     def __repr__(self) -> str:
         return f"KbAnswer(entry_id={self.entry_id!r})"
+
+
+class BindAttempt(Base):
+    """A try at binding a messaging account to a customer, for the limit on attempts."""
+
+    __tablename__ = "bind_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    channel_user_id: Mapped[str] = mapped_column(String(128), index=True)
+    succeeded: Mapped[bool]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelMessageSeen(Base):
+    """A platform message already taken, so a retried delivery is handled once.
+
+    Written by our Rasa channels (several replicas may share it); Redis does the
+    same job when REDIS_URL is set.
+    """
+
+    __tablename__ = "channel_messages_seen"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class KbFeedback(Base):

@@ -31,6 +31,8 @@ from bot.processes import Process, free_port, start_all, stop_all
 from bot.settings import ROOT, Settings, load_settings
 from knowledge.index import current_build
 from tests.factories import add_customer
+from tests.integration import wechat_platform as wechat
+from tests.integration.wechat_platform import WeChatPlatform
 
 SECRET = "integration-identity-secret"
 PASSWORD = "correct-horse-battery"
@@ -126,7 +128,14 @@ def _seed(url: str, tiers_file: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def wechat_platform() -> Iterator[WeChatPlatform]:
+    platform = WeChatPlatform()
+    yield platform
+    platform.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatform) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("var")
     settings = load_settings(
         {
@@ -146,6 +155,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SERVICE_HOURS": "00:00-24:00",
             "HANDOFF_TIMEOUT_MINUTES": "30",
             "DELIVERY_INTERVAL_SECONDS": "0.5",
+            "WECHAT_TOKEN": wechat.TOKEN,
+            "WECHAT_APP_ID": wechat.APP_ID,
+            "WECHAT_APP_SECRET": wechat.APP_SECRET,
+            "WECHAT_AES_KEY": wechat.AES_KEY,
+            "WECHAT_API_URL": wechat_platform.url,
         }
     )
     if not settings.model_path.exists():
