@@ -57,18 +57,18 @@ make_venv() {
   echo "$want" > "$stamp"
 }
 
-# The browser tests drive Debian's chromium package through Playwright; a CJK font lets
-# their screenshots show the Chinese interface.
-ensure_chromium() {
-  command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && return
+# Debian packages the tests start themselves: chromium for the browser tests (driven by
+# Playwright; a CJK font lets their screenshots show Chinese) and Redis for the replica tests.
+ensure_test_packages() {
+  command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && command -v redis-server >/dev/null 2>&1 && return
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing chromium and a Chinese font for the browser tests ..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
+    echo "installing chromium, a Chinese font and redis-server for the tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei redis-server >/dev/null
   else
-    echo "warning: no chromium: the browser tests will fail (Debian/Ubuntu: sudo apt-get install chromium)" >&2
+    echo "warning: the browser and replica tests need: sudo apt-get install chromium fonts-wqy-zenhei redis-server" >&2
   fi
 }
 
-ensure_chromium
+ensure_test_packages
 make_venv .venv-rasa "$(find_python310)" requirements/rasa.txt
 make_venv .venv "$(find_python311)" requirements/app.txt -e .

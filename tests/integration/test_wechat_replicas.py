@@ -1,0 +1,88 @@
+"""Two Rasa replicas behind one WeChat account, sharing Redis (Debian's redis-server,
+started here): a message WeChat retries on the other replica is handled once, and the
+access token one replica fetched serves the other."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from bot.processes import free_port, processes, stop_all
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("no redis-server: `make test` installs Debian's redis-server package")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 20
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def replicas(stack, redis_url, tmp_path_factory) -> Iterator[list[str]]:
+    """Two more Rasa servers on the stack's stores and action server, with Redis."""
+    started = []
+    for n in range(2):
+        settings = replace(stack.settings, rasa_port=free_port(), redis_url=redis_url)
+        settings = replace(settings, rasa_url=f"http://{settings.host}:{settings.rasa_port}")
+        [rasa] = [p for p in processes(settings, tmp_path_factory.mktemp(f"replica{n}")) if p.name == "Rasa server"]
+        rasa.start()
+        started.append((rasa, settings.rasa_url))
+    try:
+        for rasa, _ in started:
+            rasa.wait_healthy(240)
+        yield [f"{url}/webhooks/wechat/webhook" for _, url in started]
+    finally:
+        stop_all([rasa for rasa, _ in started])
+
+
+def redis_keys(redis_url: str, pattern: str) -> list[str]:
+    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    return subprocess.run(["redis-cli", "-p", port, "--scan", "--pattern", pattern], capture_output=True, text=True).stdout.split()
+
+
+def test_a_message_retried_on_another_replica_is_handled_once(stack, replicas, wechat_platform, redis_url):
+    openid = "o-replica-retry"
+    xml = wechat_platform.text_xml(openid, "how long does it take to get my refund back?", msg_id=99001122334455)
+    first = wechat_platform.post(replicas[0], xml)
+    assert "1–3 working days" in wechat_platform.read_reply(first)["Content"]
+    again = wechat_platform.post(replicas[1], xml)
+    assert again.text == "success"
+    events = httpx.get(f"{stack.settings.rasa_url}/conversations/{openid}/tracker",
+                       params={"token": stack.settings.rasa_token}, timeout=30).json()["events"]
+    assert [e.get("text") for e in events if e["event"] == "user"].count("how long does it take to get my refund back?") == 1
+    assert redis_keys(redis_url, "wechat:seen:*99001122334455")
+
+
+def test_the_access_token_is_fetched_once_for_all_replicas(replicas, wechat_platform):
+    fetched = len(wechat_platform.token_requests)
+    for n, webhook in enumerate(replicas):
+        openid = f"o-replica-token-{n}"
+        # An unknown question gets two answers, which go through the customer-service API.
+        assert wechat_platform.post(webhook, wechat_platform.text_xml(openid, "do you deliver to antarctica")).text == "success"
+        wait_for(lambda: any(m["touser"] == openid for m in wechat_platform.sent), what=f"replica {n}'s messages")
+    assert len(wechat_platform.token_requests) - fetched == 1
