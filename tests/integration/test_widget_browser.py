@@ -86,3 +86,16 @@ def test_the_shop_exists_only_in_demo_mode(stack):
 
     assert httpx.get(f"{stack.console_url}/shop", timeout=10).status_code == 200
     assert httpx.get(f"{stack.console_url}/shop/webchat.js", timeout=10).headers["content-type"].startswith("text/javascript")
+
+
+def test_a_visitor_who_edits_the_token_is_a_guest(stack):
+    from tests.integration.socket_customer import SocketCustomer
+
+    token = stack.token("V100")
+    customer = SocketCustomer(stack.settings.rasa_url, {"token": token[:-3] + ("xyz" if not token.endswith("xyz") else "abc")})
+    try:
+        customer.say("hi")
+        customer.wait_for_text("welcome to Lumo Shop")
+        assert not any("Victoria" in (m.get("text") or "") for m in customer.received)
+    finally:
+        customer.close()
