@@ -134,7 +134,9 @@ class Searcher:
         rows_at = _segment_argmax(variant, counts)
         score = variant[rows_at] + fusion.centroid * (index.centroids[candidates] @ vector)
         if fusion.passage:
-            score += fusion.passage * self._passage_scores(vector, candidates)
+            # A large base has no passages (knowledge/index.py): its best question stands in.
+            passage = self._passage_scores(vector, candidates) if len(index.passages) else dense[rows_at]
+            score += fusion.passage * passage
         if probabilities is not None:
             score += fusion.classifier * probabilities[candidates]
         return {

@@ -94,3 +94,15 @@ def test_kb_eval_refuses_a_broken_query_file(tmp_path):
 def test_results_are_plain_numbers_that_travel_as_json(searcher):
     result = searcher.search("how long does a refund take")
     json.dumps({"confidence": result.confidence, "scores": [(h.score, h.dense) for h in result.hits]})
+
+
+def test_a_large_base_builds_without_passages_and_still_finds_the_entry(embedder, tmp_path, monkeypatch):
+    import knowledge.index
+
+    monkeypatch.setattr(knowledge.index, "PASSAGES_MAX_ENTRIES", 1)
+    build_index(load_sources([KB], known_tiers=TIERS), embedder, tmp_path, sources=[], hnsw_above=10_000)
+    index = load_index(current_build(tmp_path))
+    assert index.manifest["passages"] == 0 and len(index.passages) == 0
+    searcher = Searcher(index, embedder)
+    assert searcher.search("I need an invoice for my company").best.entry.id == "invoice"
+    assert searcher.search("退款要几天才能到？").best.entry.id == "refund-time"
