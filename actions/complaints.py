@@ -30,10 +30,9 @@ from bot.complaints import (
 from bot.db.models import Order, Ticket, TicketUpdate
 from bot.escalation import complaint_goes_to_person
 from bot.outcomes import TICKET
-from bot.tickets import open_tickets_of
+from bot.tickets import OPEN_STATUSES, STATUS_LABELS, open_tickets_of
 
 FORM_SLOTS = ("complaint_category", "complaint_order", "complaint_description", "complaint_cancelled", "complaint_route")
-CANCEL = {"cancel", "stop", "quit", "never mind", "nevermind", "forget it", "取消", "算了", "不用了", "不投诉了", "退出"}
 NO_ORDER = {"none", "no", "no order", "no specific order", "not about an order", "没有", "无", "与订单无关", "没有订单"}
 # A first message that names the problem and is this long already says what happened.
 DESCRIPTION_MIN = {"zh": 8, "en": 25}
@@ -42,16 +41,6 @@ TICKET_NUMBER = re.compile(r"\bT\d{6}-[A-Z0-9]{4}\b", re.IGNORECASE)
 
 def _text(tracker: Tracker) -> str:
     return (tracker.latest_message.get("text") or "").strip()
-
-
-def _entity(tracker: Tracker, name: str) -> str | None:
-    return next(
-        (str(e["value"]) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name), None
-    )
-
-
-def _is_cancel(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower().rstrip(".!。！") in CANCEL
 
 
 def _draft(tracker: Tracker) -> dict[str, Any]:
@@ -78,7 +67,7 @@ class ActionComplaintStart(Action):
     ) -> list[EventType]:
         text = _text(tracker)
         lang = runtime.language(tracker)
-        category = _entity(tracker, "complaint_category")
+        category = runtime.entity(tracker, "complaint_category")
         category = category if category in CATEGORIES else detect_category(text)
         order_id = None
         customer_id = tracker.get_slot("customer_id")
@@ -116,7 +105,7 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if _is_cancel(value):
+        if runtime.is_cancel(value):
             return {"complaint_category": None, "complaint_cancelled": True}
         text = str(value or "").strip()
         category = text if text in CATEGORIES else None
@@ -135,7 +124,7 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_order(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if _is_cancel(value):
+        if runtime.is_cancel(value):
             return {"complaint_order": None, "complaint_cancelled": True}
         text = str(value or "").strip()
         if text.lower().rstrip(".。") in NO_ORDER:
@@ -154,7 +143,7 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if _is_cancel(value):
+        if runtime.is_cancel(value):
             return {"complaint_description": None, "complaint_cancelled": True}
         text = str(value or "").strip()
         if len(text) < 4:
@@ -287,7 +276,7 @@ class ActionTicketStatus(Action):
             elif customer_id:
                 tickets = open_tickets_of(session, customer_id=customer_id)
             else:
-                tickets = list(session.scalars(select(Ticket).where(own, Ticket.status.in_(("open", "in_progress")))))
+                tickets = list(session.scalars(select(Ticket).where(own, Ticket.status.in_(OPEN_STATUSES))))
             if not tickets and not customer_id:
                 dispatcher.utter_message(response="utter_ticket_status_guest")
                 return []
@@ -295,20 +284,13 @@ class ActionTicketStatus(Action):
                 dispatcher.utter_message(response="utter_no_open_tickets")
                 return []
             lines = [
-                f"• {t.number} · {category_label(t.category, lang)} · {_TICKET_STATUS.get(t.status, {}).get(lang, t.status)}"
+                f"• {t.number} · {category_label(t.category, lang)} · {STATUS_LABELS.get(t.status, {}).get(lang, t.status)}"
                 f" · {runtime.local_time(t.sla_due_at)}"
                 for t in tickets
             ]
         dispatcher.utter_message(response="utter_open_tickets", tickets="\n".join(lines))
         return []
 
-
-_TICKET_STATUS = {
-    "open": {"en": "open", "zh": "待处理"},
-    "in_progress": {"en": "in progress", "zh": "处理中"},
-    "resolved": {"en": "resolved", "zh": "已解决"},
-    "closed": {"en": "closed", "zh": "已关闭"},
-}
 
 
 class ActionTicketUpdate(Action):
@@ -321,7 +303,7 @@ class ActionTicketUpdate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            update_id = int(_entity(tracker, "ticket_update_id") or "")
+            update_id = int(runtime.entity(tracker, "ticket_update_id") or "")
         except ValueError:
             return []
         if update_id <= int(tracker.get_slot("ticket_last_update") or 0):

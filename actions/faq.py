@@ -33,14 +33,6 @@ def _question(tracker: Tracker) -> str:
     return (tracker.latest_message.get("text") or "").strip()
 
 
-def _chosen_entry(tracker: Tracker) -> str | None:
-    """The entry a customer picked from the suggestion buttons (``/faq{"faq_id": ...}``)."""
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "faq_id":
-            return str(entity.get("value"))
-    return None
-
-
 def _bot_failed(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, attempts: list[dict[str, Any]] | None = None,
     offer_ticket: bool = True,
@@ -100,7 +92,8 @@ class ActionAnswerFaq(Action):
             logger.error("no knowledge base built: run `bot kb build`")
             return self._unknown(dispatcher, tracker, None)
 
-        chosen = _chosen_entry(tracker)
+        # The entry a customer picked from the suggestion buttons (``/faq{"faq_id": ...}``).
+        chosen = runtime.entity(tracker, "faq_id")
         if chosen is not None:
             entry = next((e for e in searcher.index.entries if e.id == chosen), None)
             if entry is None or not entry.visible_to(tier.id):

@@ -177,10 +177,7 @@ class ActionHandoffEvent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        message_id = next(
-            (e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "handoff_message_id"),
-            None,
-        )
+        message_id = next(tracker.get_latest_entity_values("handoff_message_id"), None)
         try:
             message_id = int(message_id)
         except (TypeError, ValueError):
@@ -216,12 +213,12 @@ class ActionHandoffEvent(Action):
 
 
 def _rating(tracker: Tracker) -> int | None:
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "rating":
-            try:
-                return int(entity.get("value"))
-            except (TypeError, ValueError):
-                return None
+    chosen = next(tracker.get_latest_entity_values("rating"), None)
+    if chosen is not None:
+        try:
+            return int(chosen)
+        except (TypeError, ValueError):
+            return None
     text = (tracker.latest_message.get("text") or "").lower()
     digits = re.findall(r"\d+", text)
     if digits:

@@ -108,13 +108,6 @@ class ActionGreet(Action):
 # Channels whose user ids our own channel code verified and signs (bot/channels/).
 BINDABLE_CHANNELS = {"wechat"}
 BIND_SLOTS = ("bind_member_id", "bind_phone_last4", "bind_cancelled")
-CANCEL = {"cancel", "stop", "quit", "never mind", "forget it", "取消", "算了", "不用了", "退出"}
-
-
-def _cancelled(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower().rstrip(".!。！") in CANCEL
-
-
 class ActionBindStart(Action):
     """Starts binding a messaging account to a member account, where that means something."""
 
@@ -145,7 +138,7 @@ class ValidateBindForm(FormValidationAction):
     def validate_bind_member_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if _cancelled(value):
+        if runtime.is_cancel(value):
             return {"bind_member_id": None, "bind_cancelled": True}
         member_id = str(value or "").strip()
         if not re.fullmatch(r"[A-Za-z0-9-]{3,32}", member_id):
@@ -156,7 +149,7 @@ class ValidateBindForm(FormValidationAction):
     def validate_bind_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if _cancelled(value):
+        if runtime.is_cancel(value):
             return {"bind_phone_last4": None, "bind_cancelled": True}
         digits = str(value or "").strip()
         if not re.fullmatch(r"\d{4}", digits):

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = [
     "channel",
     "conversation_started",
+    "entity",
+    "is_cancel",
     "knowledge_base",
     "language",
     "local_time",
@@ -130,3 +132,20 @@ def open_ticket_for(
         order_id=order_id,
         description=description,
     )
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    """The first value of entity ``name`` in the latest message, as text."""
+    value = next(tracker.get_latest_entity_values(name), None)
+    return None if value is None else str(value)
+
+
+# What a customer says to leave a form (a complaint, a binding) half-filled.
+CANCEL_WORDS = {
+    "cancel", "stop", "quit", "never mind", "nevermind", "forget it",
+    "取消", "算了", "不用了", "不投诉了", "退出",
+}
+
+
+def is_cancel(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower().rstrip(".!。！") in CANCEL_WORDS

@@ -9,10 +9,16 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Agent, Ticket, TicketUpdate, utcnow
 
-__all__ = ["OPEN_STATUSES", "STATUSES", "filter_tickets", "open_tickets_of", "pending_ticket_updates", "update_ticket"]
+__all__ = ["OPEN_STATUSES", "STATUSES", "STATUS_LABELS", "filter_tickets", "open_tickets_of", "pending_ticket_updates", "update_ticket"]
 
 OPEN_STATUSES = ("open", "in_progress")
 STATUSES = (*OPEN_STATUSES, "resolved", "closed")
+STATUS_LABELS = {
+    "open": {"en": "open", "zh": "待处理"},
+    "in_progress": {"en": "in progress", "zh": "处理中"},
+    "resolved": {"en": "resolved", "zh": "已解决"},
+    "closed": {"en": "closed", "zh": "已关闭"},
+}
 # The customer hears of these changes through their channel.
 NOTIFIED = ("resolved",)
 MAX_NOTE = 2000

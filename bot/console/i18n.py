@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from bot.tickets import STATUS_LABELS
+
 __all__ = ["LANGUAGES", "LANG_COOKIE", "language_of", "translate"]
 
 LANGUAGES = ("en", "zh")
@@ -105,17 +107,12 @@ WORDS: dict[str, dict[str, str]] = {
     "escalated": {"en": "Escalated", "zh": "转人工"},
     "abandoned": {"en": "Abandoned", "zh": "未解决离开"},
     "ticketed": {"en": "Turned into a ticket", "zh": "已转为工单"},
-    "in_progress": {"en": "In progress", "zh": "处理中"},
     "orders_count": {"en": "{n} orders", "zh": "{n} 单"},
     "days_ago": {"en": "last {n} days ago", "zh": "最近一单 {n} 天前"},
 }
 
-STATUSES = {
-    "open": {"en": "Open", "zh": "待处理"},
-    "in_progress": {"en": "In progress", "zh": "处理中"},
-    "resolved": {"en": "Resolved", "zh": "已解决"},
-    "closed": {"en": "Closed", "zh": "已关闭"},
-}
+# Ticket statuses as the bot words them, capitalised for the console's tables.
+STATUSES = {status: {lang: text.capitalize() for lang, text in labels.items()} for status, labels in STATUS_LABELS.items()}
 
 
 def language_of(request: Request) -> str:

@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import func, select
 
-from bot.console.i18n import language_of, translate
-from bot.console.pages import templates
+from bot.console.i18n import language_of
+from bot.console.pages import render
 from bot.db.models import Customer
 from bot.identity import sign_token
 
@@ -45,18 +45,9 @@ def shop(request: Request, customer: str = "") -> HTMLResponse:
     custom_data: dict[str, str] = {"language": lang}
     if signed_in is not None:
         custom_data["token"] = sign_token(settings.identity_secret, signed_in.id, settings.token_ttl_seconds)
-    return templates.TemplateResponse(
-        request,
-        "shop.html",
-        {
-            "lang": lang,
-            "t": lambda key, **values: translate(lang, key, **values),
-            "choices": choices,
-            "customer": signed_in,
-            "tier_label": lambda tier_id: (request.app.state.tiers.get(tier_id) or request.app.state.tiers.guest).label_in(lang),
-            "custom_data": custom_data,
-            "socket_url": settings.public_rasa_url,
-        },
+    return render(
+        request, "shop.html", None, choices=choices, customer=signed_in, custom_data=custom_data,
+        socket_url=settings.public_rasa_url,
     )
 
 

@@ -67,14 +67,21 @@ class Stack:
         with sessions_for(self.settings.database_url)() as session:
             return set(session.scalars(select(Handoff.id).where(Handoff.sender_id == sender)))
 
-    def tracker_texts(self, sender: str) -> list[str]:
-        """Everything the bot said to ``sender``, in order, as stored in Rasa's tracker."""
+    def _said(self, sender: str, by: str) -> list[str]:
         response = httpx.get(
             f"{self.settings.rasa_url}/conversations/{sender}/tracker",
             params={"token": self.settings.rasa_token}, timeout=30,
         )
         response.raise_for_status()
-        return [e["text"] for e in response.json()["events"] if e["event"] == "bot" and e.get("text")]
+        return [e["text"] for e in response.json()["events"] if e["event"] == by and e.get("text")]
+
+    def tracker_texts(self, sender: str) -> list[str]:
+        """Everything the bot said to ``sender``, in order, as stored in Rasa's tracker."""
+        return self._said(sender, "bot")
+
+    def user_texts(self, sender: str) -> list[str]:
+        """Everything ``sender`` said that Rasa took, in order."""
+        return self._said(sender, "user")
 
     def rasa(self) -> Process:
         return next(p for p in self.processes if p.name == "Rasa server")

@@ -23,12 +23,6 @@ def openid() -> str:
     return f"o{uuid.uuid4().hex[:27]}"
 
 
-def user_texts(stack, sender: str) -> list[str]:
-    response = httpx.get(f"{stack.settings.rasa_url}/conversations/{sender}/tracker",
-                         params={"token": stack.settings.rasa_token}, timeout=30)
-    return [e.get("text") for e in response.json()["events"] if e["event"] == "user"]
-
-
 def test_url_verification_echoes_only_a_correct_signature(webhook, wechat_platform):
     query = wechat_platform.signed_query()
     ok = httpx.get(webhook, params={**query, "echostr": "echo-4711"}, timeout=10)
@@ -53,14 +47,14 @@ def test_a_retried_message_is_handled_once(stack, webhook, wechat_platform, open
     for _ in range(3):
         again = wechat_platform.post(webhook, xml)
         assert again.status_code == 200 and again.text == "success"
-    assert user_texts(stack, openid).count("how long does it take to get my refund back?") == 1
+    assert stack.user_texts(openid).count("how long does it take to get my refund back?") == 1
 
 
 def test_a_bad_signature_is_refused_and_changes_nothing(stack, webhook, wechat_platform, openid):
     forged = wechat_platform.signed_query(token="not-the-token")
     response = wechat_platform.post(webhook, wechat_platform.text_xml(openid, "hello"), query=forged)
     assert response.status_code == 403
-    assert user_texts(stack, openid) == []
+    assert stack.user_texts(openid) == []
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-import httpx
 import pytest
 
 from bot.processes import free_port, processes, stop_all
@@ -72,9 +71,7 @@ def test_a_message_retried_on_another_replica_is_handled_once(stack, replicas, w
     assert "1–3 working days" in wechat_platform.read_reply(first)["Content"]
     again = wechat_platform.post(replicas[1], xml)
     assert again.text == "success"
-    events = httpx.get(f"{stack.settings.rasa_url}/conversations/{openid}/tracker",
-                       params={"token": stack.settings.rasa_token}, timeout=30).json()["events"]
-    assert [e.get("text") for e in events if e["event"] == "user"].count("how long does it take to get my refund back?") == 1
+    assert stack.user_texts(openid).count("how long does it take to get my refund back?") == 1
     assert redis_keys(redis_url, "wechat:seen:*99001122334455")
 
 
