@@ -64,7 +64,7 @@ def main() -> None:
         try:
             url = f"{settings.rasa_url}/webhooks/rest/webhook"
             bare, kb = [], []
-            with httpx.Client(timeout=60) as client:
+            with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {settings.rest_token}"}) as client:
                 for _ in range(5):  # warm-up
                     turn(client, url, "hello")
                     turn(client, url, QUESTIONS[0])

@@ -40,7 +40,8 @@ def run(settings: Settings) -> None:
     console = f"http://{settings.host}:{settings.console_port}"
     lines = [
         "All processes are up:",
-        f"  Rasa server (REST)  {settings.rasa_url}/webhooks/rest/webhook",
+        f"  Rasa server (REST)  {settings.rasa_url}/webhooks/rest/webhook"
+        + ("  (Authorization: Bearer $REST_TOKEN)" if settings.rest_token else "  (off: REST_TOKEN is unset)"),
         f"  Rasa HTTP API       {settings.rasa_url}/status?token=...",
         f"  Action server       http://{settings.host}:{settings.action_port}/health",
         f"  Agent console       {console}/",

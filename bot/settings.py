@@ -25,6 +25,7 @@ _DEMO_SECRETS = {
     "IDENTITY_SECRET": "demo-identity-secret-not-for-production",
     "RASA_TOKEN": "demo-rasa-token-not-for-production",
     "CONSOLE_SECRET": "demo-console-secret-not-for-production",
+    "REST_TOKEN": "demo-rest-token-not-for-production",
 }
 _PLACEHOLDERS = {"", "changethis", "changeme", "secret"}
 
@@ -41,6 +42,7 @@ class Settings:
     identity_secret: str
     rasa_token: str
     console_secret: str
+    rest_token: str  # empty: the REST channel is off
     tiers_file: Path
     host: str
     rasa_port: int
@@ -90,6 +92,7 @@ class Settings:
             "IDENTITY_SECRET": self.identity_secret,
             "RASA_TOKEN": self.rasa_token,
             "CONSOLE_SECRET": self.console_secret,
+            "REST_TOKEN": self.rest_token,
             "TIERS_FILE": str(self.tiers_file),
             "BOT_HOST": self.host,
             "RASA_PORT": str(self.rasa_port),
@@ -162,6 +165,14 @@ def _secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
     raise ConfigError(f"{name} must be set to a secret of your own (or set BOT_DEMO=1 for a demo)")
 
 
+def _optional_secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
+    """A secret whose absence turns its feature off, outside demo mode."""
+    value = env.get(name, "").strip()
+    if value.lower() not in _PLACEHOLDERS:
+        return value
+    return _DEMO_SECRETS[name] if demo_mode else ""
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (the process environment by default)."""
     env = os.environ if env is None else env
@@ -179,6 +190,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         identity_secret=_secret(env, "IDENTITY_SECRET", demo_mode),
         rasa_token=_secret(env, "RASA_TOKEN", demo_mode),
         console_secret=_secret(env, "CONSOLE_SECRET", demo_mode),
+        rest_token=_optional_secret(env, "REST_TOKEN", demo_mode),
         tiers_file=Path(env.get("TIERS_FILE") or ROOT / "tiers.yml"),
         host=host,
         rasa_port=rasa_port,

@@ -32,3 +32,11 @@ def test_a_malformed_number_names_its_variable():
 def test_settings_survive_the_trip_through_the_environment():
     settings = load_settings({"BOT_DEMO": "1", "RASA_PORT": "6000", "KB_ANSWER_THRESHOLD": "0.75"})
     assert load_settings(settings.to_env()) == settings
+
+
+def test_the_rest_channel_is_off_until_its_token_is_set():
+    secrets = {"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "y" * 32, "CONSOLE_SECRET": "z" * 32}
+    assert load_settings(secrets).rest_token == ""
+    assert load_settings({**secrets, "REST_TOKEN": "changeme"}).rest_token == ""
+    assert load_settings({**secrets, "REST_TOKEN": "r" * 32}).rest_token == "r" * 32
+    assert load_settings({"BOT_DEMO": "1"}).rest_token

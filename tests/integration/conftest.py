@@ -90,12 +90,17 @@ class Stack:
     def rest_url(self) -> str:
         return f"{self.settings.rasa_url}/webhooks/rest/webhook"
 
+    def rest(self, **kwargs: Any) -> httpx.Response:
+        """A POST to the REST channel, with its token."""
+        headers = {"Authorization": f"Bearer {self.settings.rest_token}", **kwargs.pop("headers", {})}
+        return httpx.post(self.rest_url, headers=headers, timeout=60, **kwargs)
+
     def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         """The bot's messages to ``sender``: texts, with buttons where it offers them."""
         body = {"sender": sender, "message": text}
         if metadata is not None:
             body["metadata"] = metadata
-        response = httpx.post(self.rest_url, json=body, timeout=60)
+        response = self.rest(json=body)
         response.raise_for_status()
         return response.json()
 

@@ -68,7 +68,7 @@ def test_the_reply_follows_the_language_of_each_message(stack, sender):
 
 
 def test_an_empty_message_gets_a_sane_reply(stack, sender):
-    response = httpx.post(stack.rest_url, json={"sender": sender, "message": ""}, timeout=60)
+    response = stack.rest(json={"sender": sender, "message": ""})
     assert response.status_code < 500
     assert stack.say(sender, "hello")
 
@@ -79,11 +79,27 @@ def test_a_20000_character_message_gets_an_answer(stack, sender):
 
 
 def test_invalid_json_is_a_client_error_and_the_server_keeps_working(stack, sender):
-    response = httpx.post(
-        stack.rest_url, content=b'{"sender": "x", "message": ', headers={"Content-Type": "application/json"}, timeout=30
-    )
+    response = stack.rest(content=b'{"sender": "x", "message": ', headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500
     assert "welcome" in stack.say(sender, "hello")[0]
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic ZGVtbzpkZW1v"])
+def test_the_rest_channel_refuses_a_caller_without_its_token(stack, sender, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = httpx.post(stack.rest_url, json={"sender": sender, "message": "hello"}, headers=headers, timeout=30)
+    assert response.status_code == 401
+    assert "REST token" in response.json()["error"]
+    assert stack.user_texts(sender) == []
+
+
+def test_a_rest_caller_cannot_pose_as_another_channel(stack, sender):
+    stack.rest(json={"sender": sender, "message": "hello", "input_channel": "socketio"}).raise_for_status()
+    tracker = httpx.get(
+        f"{stack.settings.rasa_url}/conversations/{sender}/tracker",
+        params={"token": stack.settings.rasa_token}, timeout=30,
+    ).json()
+    assert tracker["latest_input_channel"] == "rest"
 
 
 def test_the_http_api_needs_its_token(stack):
