@@ -8,11 +8,14 @@ tier's policy offers instead.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions import runtime
 from actions.handoff import escalate
@@ -35,17 +38,21 @@ def _question(tracker: Tracker) -> str:
 
 def _bot_failed(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, attempts: list[dict[str, Any]] | None = None,
-    offer_ticket: bool = True,
+    offer_ticket: bool = True, record: Callable[[Session], object] | None = None,
 ) -> list[EventType]:
     """Counts a turn the bot could not help with, and offers what the tier's policy allows instead.
 
     A customer who already asked for a person gets one once the bot has failed them as
     often as their policy allows; others are offered a person then, and a ticket always.
+    ``record`` stores why (a gap, a "no" to an answer) in the same transaction as the
+    conversation's outcome, so the reports never count one without the other.
     """
     policy = runtime.tier_of(tracker).policy
     failures = int(tracker.get_slot("bot_failures") or 0) + 1
     requests = int(tracker.get_slot("human_requests") or 0)
     with runtime.sessions().begin() as session:
+        if record is not None:
+            record(session)
         runtime.note_outcome(session, tracker, ABANDONED)
     person = may_reach_person(policy, failures=failures, requests=0)
     if person and requests:
@@ -152,19 +159,17 @@ class ActionAnswerFaq(Action):
         dispatcher: CollectingDispatcher, tracker: Tracker, score: float | None,
         attempts: list[dict[str, Any]] | None = None,
     ) -> list[EventType]:
-        tier = runtime.tier_of(tracker)
-        with runtime.sessions().begin() as session:
-            record_gap(
-                session,
-                sender_id=tracker.sender_id,
-                customer_id=tracker.get_slot("customer_id"),
-                tier=tier.id,
-                language=runtime.language(tracker),
-                question=_question(tracker),
-                best_score=score,
-            )
+        gap = partial(
+            record_gap,
+            sender_id=tracker.sender_id,
+            customer_id=tracker.get_slot("customer_id"),
+            tier=runtime.tier_of(tracker).id,
+            language=runtime.language(tracker),
+            question=_question(tracker),
+            best_score=score,
+        )
         dispatcher.utter_message(response="utter_faq_unknown")
-        return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker, attempts=attempts)]
+        return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker, attempts=attempts, record=gap)]
 
 
 class ActionFaqFeedback(Action):
@@ -181,20 +186,21 @@ class ActionFaqFeedback(Action):
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
         helpful = tracker.get_intent_of_latest_message() == "affirm"
-        with runtime.sessions().begin() as session:
-            record_feedback(
-                session,
-                entry_id=last["entry_id"],
-                helpful=helpful,
-                sender_id=tracker.sender_id,
-                customer_id=tracker.get_slot("customer_id"),
-                tier=runtime.tier_of(tracker).id,
-                language=runtime.language(tracker),
-                question=last.get("question") or "",
-                score=last.get("score"),
-            )
+        feedback = partial(
+            record_feedback,
+            entry_id=last["entry_id"],
+            helpful=helpful,
+            sender_id=tracker.sender_id,
+            customer_id=tracker.get_slot("customer_id"),
+            tier=runtime.tier_of(tracker).id,
+            language=runtime.language(tracker),
+            question=last.get("question") or "",
+            score=last.get("score"),
+        )
         if helpful:
+            with runtime.sessions().begin() as session:
+                feedback(session)
             dispatcher.utter_message(response="utter_glad_it_helped")
             return [SlotSet("last_faq", None)]
         dispatcher.utter_message(response="utter_sorry_not_helpful")
-        return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker)]
+        return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker, record=feedback)]

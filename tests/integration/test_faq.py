@@ -41,6 +41,16 @@ def test_the_customer_says_whether_it_helped_and_it_is_recorded(stack, sender):
     assert (outcome.outcome, outcome.tier) == ("self_served", "guest")
 
 
+def test_an_answer_that_did_not_help_is_recorded_and_a_ticket_offered(stack, sender):
+    stack.send(sender, "how long does it take to get my refund back?")
+    messages = stack.send(sender, "/deny")
+    assert "/complain" in [b["payload"] for b in buttons(messages)]
+    with sessions_for(stack.settings.database_url)() as session:
+        feedback = session.scalars(select(KbFeedback).where(KbFeedback.sender_id == sender)).one()
+        outcome = session.scalars(select(ConversationOutcome).where(ConversationOutcome.sender_id == sender)).one()
+    assert not feedback.helpful and outcome.outcome == "abandoned"
+
+
 def test_an_unsure_match_offers_the_closest_entries(stack, sender):
     messages = stack.send(sender, "how do refunds work")
     offered = buttons(messages)
