@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.evalsets import banking77_routing, faq_set
-from bot.settings import load_settings
 from bot.kb_commands import embedder_for
+from bot.settings import load_settings
 from knowledge.embedder import Embedder
 from knowledge.evaluate import Metrics, Query, evaluate
 from knowledge.index import KnowledgeIndex, build_index, current_build, load_index
