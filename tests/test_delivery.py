@@ -9,11 +9,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bot.agents import add_agent
+from bot.complaints import open_ticket
 from bot.console.delivery import Deliverer
 from bot.db.session import sessions_for
 from bot.handoffs import accept, open_handoff, pending_deliveries, post_agent_message
 from bot.processes import free_port
 from bot.settings import load_settings
+from bot.tickets import pending_ticket_updates, update_ticket
 
 
 @pytest.fixture
@@ -74,3 +76,47 @@ def test_agent_messages_stay_pending_while_rasa_cannot_be_reached(db_url, tiers)
     assert deliverer(db_url, tiers).deliver() == 0
     with sessions_for(db_url)() as session:
         assert [m.text for m in pending_deliveries(session)] == ["joined", "hello"]
+
+
+@pytest.fixture
+def rasa():
+    """A stand-in for Rasa's trigger_intent endpoint that refuses the conversation ``down``."""
+    taken: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            sender = self.path.split("/")[2]
+            intent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["name"]
+            if sender == "down":
+                self.send_response(500)
+            else:
+                taken.append((sender, intent))
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port, taken
+    server.shutdown()
+
+
+def test_one_conversation_rasa_refuses_holds_back_only_its_own_messages(db_url, tiers, rasa):
+    port, taken = rasa
+    handoffs = {sender: queue_one(db_url, tiers, sender) for sender in ("down", "up")}
+    with sessions_for(db_url).begin() as session:
+        agent, _ = add_agent(session, username="anna", display_name="Anna", role="agent", password="long-enough")
+        for sender, handoff_id in handoffs.items():
+            accept(session, handoff_id, agent)
+            ticket = open_ticket(
+                session, policy=tiers.get("bronze").policy, tier="bronze", sender_id=sender, channel="rest",
+                customer_id=None, language="en", category="other", order_id=None, description="broken lamp",
+            )
+            update_ticket(session, ticket.id, agent, status="resolved", note="A new lamp is on its way.")
+    delivered = deliverer(db_url, tiers, RASA_PORT=str(port), RASA_URL=f"http://127.0.0.1:{port}").deliver()
+    assert delivered == 2 and taken == [("up", "handoff_event"), ("up", "ticket_update")]
+    with sessions_for(db_url)() as session:
+        assert [m.handoff.sender_id for m in pending_deliveries(session)] == ["down"]
+        assert [u.ticket.sender_id for u in pending_ticket_updates(session)] == ["down"]

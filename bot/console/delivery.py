@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from functools import partial
 from urllib.parse import quote
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Handoff, TicketUpdate, utcnow
+from bot.db.models import Handoff
 from bot.handoffs import expire_overdue, mark_delivered, pending_deliveries
 from bot.settings import Settings
-from bot.tickets import pending_ticket_updates
+from bot.tickets import mark_update_delivered, pending_ticket_updates
 from bot.tiers import TierConfig
 
 __all__ = ["Deliverer"]
@@ -61,34 +62,28 @@ class Deliverer:
         return True
 
     def deliver(self) -> int:
-        """One pass over the pending messages; returns how many were delivered."""
+        """One pass over the pending agent messages and ticket updates; returns how many were delivered."""
         with self._lock:
             with self.sessions() as session:
-                pending = [(m.id, m.handoff_id, m.handoff.sender_id) for m in pending_deliveries(session)]
+                pending = [
+                    (m.handoff.sender_id, "handoff_event", {"handoff_message_id": m.id}, partial(mark_delivered, message_id=m.id))
+                    for m in pending_deliveries(session)
+                ] + [
+                    (u.ticket.sender_id, "ticket_update", {"ticket_update_id": u.id}, partial(mark_update_delivered, update_id=u.id))
+                    for u in pending_ticket_updates(session)
+                ]
             delivered, blocked = 0, set()
-            for message_id, handoff_id, sender_id in pending:
+            for sender_id, intent, entities, mark in pending:
                 # Order matters within a conversation: nothing overtakes an undelivered message.
-                if handoff_id in blocked:
+                if sender_id in blocked:
                     continue
-                if not self._trigger(sender_id, "handoff_event", {"handoff_message_id": message_id}):
-                    blocked.add(handoff_id)
+                if not self._trigger(sender_id, intent, entities):
+                    blocked.add(sender_id)
                     continue
                 with self.sessions.begin() as session:
-                    mark_delivered(session, message_id)
+                    mark(session)
                 delivered += 1
-            return delivered + self._deliver_ticket_updates()
-
-    def _deliver_ticket_updates(self) -> int:
-        with self.sessions() as session:
-            pending = [(u.id, u.ticket.sender_id) for u in pending_ticket_updates(session)]
-        delivered = 0
-        for update_id, sender_id in pending:
-            if not self._trigger(sender_id, "ticket_update", {"ticket_update_id": update_id}):
-                break
-            with self.sessions.begin() as session:
-                session.get(TicketUpdate, update_id).delivered_at = utcnow()
-            delivered += 1
-        return delivered
+            return delivered
 
     def announce(self) -> int:
         """Posts each handoff opened since the last pass to the escalation webhook, once, best effort."""
