@@ -46,7 +46,6 @@ __all__ = [
     "customer_facts",
     "expected_wait_minutes",
     "expire_overdue",
-    "mark_delivered",
     "open_handoff",
     "open_handoff_of",
     "pending_deliveries",
@@ -313,8 +312,3 @@ def pending_deliveries(session: Session) -> list[HandoffMessage]:
         )
     )
 
-
-def mark_delivered(session: Session, message_id: int) -> None:
-    message = session.get(HandoffMessage, message_id)
-    if message is not None and message.delivered_at is None:
-        message.delivered_at = utcnow()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Agent, Ticket, TicketUpdate, utcnow
 
-__all__ = ["OPEN_STATUSES", "STATUSES", "STATUS_LABELS", "filter_tickets", "mark_update_delivered", "open_tickets_of", "pending_ticket_updates", "update_ticket"]
+__all__ = ["OPEN_STATUSES", "STATUSES", "STATUS_LABELS", "filter_tickets", "open_tickets_of", "pending_ticket_updates", "update_ticket"]
 
 OPEN_STATUSES = ("open", "in_progress")
 STATUSES = (*OPEN_STATUSES, "resolved", "closed")
@@ -80,9 +80,3 @@ def pending_ticket_updates(session: Session) -> list[TicketUpdate]:
             .order_by(TicketUpdate.id)
         )
     )
-
-
-def mark_update_delivered(session: Session, update_id: int) -> None:
-    update = session.get(TicketUpdate, update_id)
-    if update is not None and update.delivered_at is None:
-        update.delivered_at = utcnow()

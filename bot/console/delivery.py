@@ -15,17 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
-from functools import partial
 from urllib.parse import quote
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Handoff
-from bot.handoffs import expire_overdue, mark_delivered, pending_deliveries
+from bot.db.models import Handoff, HandoffMessage, TicketUpdate, utcnow
+from bot.handoffs import expire_overdue, pending_deliveries
 from bot.settings import Settings
-from bot.tickets import mark_update_delivered, pending_ticket_updates
+from bot.tickets import pending_ticket_updates
 from bot.tiers import TierConfig
 
 __all__ = ["Deliverer"]
@@ -66,14 +65,14 @@ class Deliverer:
         with self._lock:
             with self.sessions() as session:
                 pending = [
-                    (m.handoff.sender_id, "handoff_event", {"handoff_message_id": m.id}, partial(mark_delivered, message_id=m.id))
+                    (m.handoff.sender_id, "handoff_event", {"handoff_message_id": m.id}, HandoffMessage, m.id)
                     for m in pending_deliveries(session)
                 ] + [
-                    (u.ticket.sender_id, "ticket_update", {"ticket_update_id": u.id}, partial(mark_update_delivered, update_id=u.id))
+                    (u.ticket.sender_id, "ticket_update", {"ticket_update_id": u.id}, TicketUpdate, u.id)
                     for u in pending_ticket_updates(session)
                 ]
             delivered, blocked = 0, set()
-            for sender_id, intent, entities, mark in pending:
+            for sender_id, intent, entities, model, row_id in pending:
                 # Order matters within a conversation: nothing overtakes an undelivered message.
                 if sender_id in blocked:
                     continue
@@ -81,7 +80,9 @@ class Deliverer:
                     blocked.add(sender_id)
                     continue
                 with self.sessions.begin() as session:
-                    mark(session)
+                    row = session.get(model, row_id)
+                    if row is not None and row.delivered_at is None:
+                        row.delivered_at = utcnow()
                 delivered += 1
             return delivered
 
