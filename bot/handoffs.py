@@ -240,15 +240,21 @@ def post_agent_message(session: Session, handoff_id: int, agent: Agent, text: st
     return message
 
 
-def close(session: Session, handoff_id: int, agent: Agent) -> Handoff:
-    """Hands the conversation back to the bot, which asks the customer for a rating."""
+def _ended_by(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    """The open handoff ``agent`` may end: a waiting one, or one they accepted; it is theirs from now."""
     handoff = _get(session, handoff_id)
     if handoff.status not in OPEN:
         raise HandoffConflict(f"handoff {handoff_id} is already {handoff.status}")
     if handoff.status == ACTIVE and handoff.agent_id != agent.id:
         raise HandoffConflict(f"handoff {handoff_id} was accepted by another agent")
-    handoff.status, handoff.closed_at = CLOSED, utcnow()
     handoff.agent_id = handoff.agent_id or agent.id
+    return handoff
+
+
+def close(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    """Hands the conversation back to the bot, which asks the customer for a rating."""
+    handoff = _ended_by(session, handoff_id, agent)
+    handoff.status, handoff.closed_at = CLOSED, utcnow()
     _system(session, handoff, "closed")
     session.flush()
     return handoff
@@ -291,12 +297,7 @@ def expire_overdue(session: Session, *, timeout: timedelta, tiers: TierConfig, n
 
 def convert_to_ticket(session: Session, handoff_id: int, agent: Agent, *, tiers: TierConfig) -> Ticket:
     """An agent ends a handoff as a ticket, to follow up later; the customer is told its number."""
-    handoff = _get(session, handoff_id)
-    if handoff.status not in OPEN:
-        raise HandoffConflict(f"handoff {handoff_id} is already {handoff.status}")
-    if handoff.status == ACTIVE and handoff.agent_id != agent.id:
-        raise HandoffConflict(f"handoff {handoff_id} was accepted by another agent")
-    handoff.agent_id = handoff.agent_id or agent.id
+    handoff = _ended_by(session, handoff_id, agent)
     ticket = _to_ticket(session, handoff, tiers=tiers, status=TICKETED, now=utcnow())
     session.flush()
     return ticket
