@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -18,23 +20,34 @@ from bot.settings import load_settings
 from bot.tickets import pending_ticket_updates, update_ticket
 
 
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """``handler`` listening on a free loopback port, for the test's length."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture
 def hook():
     received: list[dict] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
+    with serving(Handler) as port:
+        yield f"http://127.0.0.1:{port}/hook", received
 
 
 def deliverer(db_url: str, tiers, **env: str) -> Deliverer:
@@ -83,7 +96,7 @@ def rasa():
     """A stand-in for Rasa's trigger_intent endpoint that refuses the conversation ``down``."""
     taken: list[tuple[str, str]] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             sender = self.path.split("/")[2]
             intent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["name"]
@@ -94,13 +107,8 @@ def rasa():
                 self.send_response(200)
             self.end_headers()
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_port, taken
-    server.shutdown()
+    with serving(Handler) as port:
+        yield port, taken
 
 
 def test_one_conversation_rasa_refuses_holds_back_only_its_own_messages(db_url, tiers, rasa):
