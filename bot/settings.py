@@ -156,13 +156,10 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def _secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
-    value = env.get(name, "").strip()
-    if value.lower() not in _PLACEHOLDERS:
-        return value
-    if demo_mode:
-        logger.warning("%s is not set: using the demo value (BOT_DEMO=1)", name)
-        return _DEMO_SECRETS[name]
-    raise ConfigError(f"{name} must be set to a secret of your own (or set BOT_DEMO=1 for a demo)")
+    value = _optional_secret(env, name, demo_mode)
+    if not value:
+        raise ConfigError(f"{name} must be set to a secret of your own (or set BOT_DEMO=1 for a demo)")
+    return value
 
 
 def _optional_secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
@@ -170,7 +167,10 @@ def _optional_secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
     value = env.get(name, "").strip()
     if value.lower() not in _PLACEHOLDERS:
         return value
-    return _DEMO_SECRETS[name] if demo_mode else ""
+    if not demo_mode:
+        return ""
+    logger.warning("%s is not set: using the demo value (BOT_DEMO=1)", name)
+    return _DEMO_SECRETS[name]
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
