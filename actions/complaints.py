@@ -39,10 +39,6 @@ DESCRIPTION_MIN = {"zh": 8, "en": 25}
 TICKET_NUMBER = re.compile(r"\bT\d{6}-[A-Z0-9]{4}\b", re.IGNORECASE)
 
 
-def _text(tracker: Tracker) -> str:
-    return (tracker.latest_message.get("text") or "").strip()
-
-
 def _draft(tracker: Tracker) -> dict[str, Any]:
     order = tracker.get_slot("complaint_order")
     return {
@@ -65,7 +61,7 @@ class ActionComplaintStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = _text(tracker)
+        text = runtime.text(tracker)
         lang = runtime.language(tracker)
         category = runtime.entity(tracker, "complaint_category")
         category = category if category in CATEGORIES else detect_category(text)
@@ -265,7 +261,7 @@ class ActionTicketStatus(Action):
     ) -> list[EventType]:
         customer_id = tracker.get_slot("customer_id")
         lang = runtime.language(tracker)
-        asked = TICKET_NUMBER.search(_text(tracker))
+        asked = TICKET_NUMBER.search(runtime.text(tracker))
         with runtime.sessions()() as session:
             own = Ticket.customer_id == customer_id if customer_id else Ticket.sender_id == tracker.sender_id
             if asked:

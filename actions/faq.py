@@ -32,10 +32,6 @@ KB_ATTEMPTS_KEPT = 5
 NOT_QUESTIONS = {"out_of_scope": "utter_out_of_scope", "nlu_fallback": "utter_default"}
 
 
-def _question(tracker: Tracker) -> str:
-    return (tracker.latest_message.get("text") or "").strip()
-
-
 def _bot_failed(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, attempts: list[dict[str, Any]] | None = None,
     offer_ticket: bool = True, record: Callable[[Session], object] | None = None,
@@ -109,7 +105,7 @@ class ActionAnswerFaq(Action):
                 dispatcher, entry, lang, question=entry.question_in(lang), score=None, tracker=tracker
             )
 
-        question = _question(tracker)
+        question = runtime.text(tracker)
         result = searcher.search(question, k=SUGGESTIONS, tier=tier.id)
         settings = runtime.settings()
         best = result.best
@@ -165,7 +161,7 @@ class ActionAnswerFaq(Action):
             customer_id=tracker.get_slot("customer_id"),
             tier=runtime.tier_of(tracker).id,
             language=runtime.language(tracker),
-            question=_question(tracker),
+            question=runtime.text(tracker),
             best_score=score,
         )
         dispatcher.utter_message(response="utter_faq_unknown")

@@ -148,7 +148,7 @@ class ActionRelayToAgent(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         handoff_id = tracker.get_slot("handoff_id")
-        text = (tracker.latest_message.get("text") or "").strip()
+        text = runtime.text(tracker)
         if not handoff_id or not text:
             return []
         with runtime.sessions().begin() as session:
@@ -219,7 +219,7 @@ def _rating(tracker: Tracker) -> int | None:
             return int(chosen)
         except (TypeError, ValueError):
             return None
-    text = (tracker.latest_message.get("text") or "").lower()
+    text = runtime.text(tracker).lower()
     digits = re.findall(r"\d+", text)
     if digits:
         return int(digits[0])

@@ -134,6 +134,11 @@ def open_ticket_for(
     )
 
 
+def text(tracker: Tracker) -> str:
+    """What the customer wrote in the latest message, trimmed."""
+    return (tracker.latest_message.get("text") or "").strip()
+
+
 def entity(tracker: Tracker, name: str) -> str | None:
     """The first value of entity ``name`` in the latest message, as text."""
     value = next(tracker.get_latest_entity_values(name), None)
