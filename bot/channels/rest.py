@@ -5,7 +5,14 @@ conversation's id could write into it and read the answers (a signed-in
 customer's tickets included), and it lets the caller name the input channel.
 This one answers 401 without ``Authorization: Bearer <REST_TOKEN>``, 403 while
 REST_TOKEN is unset (the channel is off), and always records its messages as
-``rest``. Customers' browsers use the socket.io channel instead.
+``rest``.
+
+It also refuses, with a 4xx and a body saying why, and before anything reaches
+the bot: a body that is not a JSON object, a missing or overlong sender, a
+message that is empty, not text or too long (413), metadata that is not an
+object, and a message beyond the few of its conversation that may wait for
+their turn (429). Of the metadata, only the keys the bot reads are kept.
+Customers' browsers use the socket.io channel instead.
 
 This module runs inside the Rasa server: it imports only what ``.venv-rasa`` has.
 """
@@ -13,21 +20,37 @@ This module runs inside the Rasa server: it imports only what ``.venv-rasa`` has
 from __future__ import annotations
 
 import hmac
+import logging
+from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.rest import RestInput
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.limits import (
+    MAX_MESSAGE_CHARS,
+    MAX_PENDING_PER_CONVERSATION,
+    MAX_SENDER_CHARS,
+    Busy,
+    ConversationQueue,
+    customer_metadata,
+)
 from bot.settings import Settings, load_settings
 
 __all__ = ["TokenRestInput"]
 
+logger = logging.getLogger(__name__)
 
-class TokenRestInput(RestInput):
+
+def _error(status: int, message: str, **headers: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers=headers or None)
+
+
+class TokenRestInput(InputChannel):
     @classmethod
     def name(cls) -> str:
         # The same URL as Rasa's channel: /webhooks/rest/webhook.
@@ -40,22 +63,67 @@ class TokenRestInput(RestInput):
 
     def __init__(self, settings: Settings) -> None:
         self.token = settings.rest_token
+        self.queue = ConversationQueue()
 
-    def _extract_input_channel(self, req: Request) -> str:
-        return self.name()
+    def _refusal(self, request: Request) -> HTTPResponse | None:
+        if not self.token:
+            return _error(403, "the REST channel is off: set REST_TOKEN")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), self.token.encode()):
+            return _error(401, "missing or wrong REST token")
+        return None
+
+    @staticmethod
+    def _parse(request: Request) -> tuple[str, str, dict[str, str]] | HTTPResponse:
+        try:
+            body = request.json
+        except InvalidUsage:
+            body = None
+        if not isinstance(body, dict):
+            return _error(400, 'the body must be a JSON object: {"sender": ..., "message": ...}')
+        sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+            return _error(400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+        if not isinstance(text, str) or not text.strip():
+            return _error(400, "message must be a non-empty string")
+        if len(text) > MAX_MESSAGE_CHARS:
+            return _error(413, f"message is too long: at most {MAX_MESSAGE_CHARS} characters")
+        if metadata is not None and not isinstance(metadata, dict):
+            return _error(400, "metadata must be a JSON object")
+        return sender, text, customer_metadata(metadata)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        webhook = Blueprint("rest_webhook", __name__)
 
-        @webhook.on_request
-        async def authenticate(request: Request) -> HTTPResponse | None:
-            if request.method != "POST":
-                return None  # the health check
-            if not self.token:
-                return response.json({"error": "the REST channel is off: set REST_TOKEN"}, status=403)
-            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), self.token.encode()):
-                return response.json({"error": "missing or wrong REST token"}, status=401)
-            return None
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            refusal = self._refusal(request)
+            if refusal is not None:
+                return refusal
+            parsed = self._parse(request)
+            if isinstance(parsed, HTTPResponse):
+                return parsed
+            sender, text, metadata = parsed
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            try:
+                with self.queue.slot(sender):
+                    await on_new_message(message)
+            except Busy:
+                return _error(
+                    429,
+                    f"too many messages of this conversation are waiting (at most {MAX_PENDING_PER_CONVERSATION}):"
+                    " send it again once the earlier ones are answered",
+                    **{"Retry-After": "1"},
+                )
+            except CancelledError:
+                logger.error("message of %s timed out", sender)
+            except Exception:
+                logger.exception("message of %s failed", sender)
+            return response.json(collector.messages)
 
         return webhook

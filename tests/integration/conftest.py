@@ -93,7 +93,7 @@ class Stack:
     def rest(self, **kwargs: Any) -> httpx.Response:
         """A POST to the REST channel, with its token."""
         headers = {"Authorization": f"Bearer {self.settings.rest_token}", **kwargs.pop("headers", {})}
-        return httpx.post(self.rest_url, headers=headers, timeout=60, **kwargs)
+        return httpx.post(self.rest_url, headers=headers, **{"timeout": 60, **kwargs})
 
     def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         """The bot's messages to ``sender``: texts, with buttons where it offers them."""
@@ -155,6 +155,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatf
             "IDENTITY_SECRET": SECRET,
             "RASA_TOKEN": "integration-rasa-token",
             "CONSOLE_SECRET": "integration-console-secret",
+            "ACTION_TOKEN": "integration-action-token",
             # Demo mode opens the demo shop with the chat widget; every secret is still set.
             "BOT_DEMO": "1",
             "BOT_HOST": "127.0.0.1",

@@ -1,0 +1,112 @@
+"""The web widget's channel: Rasa's socket.io channel with conversation ids the server issues.
+
+Rasa's channel trusts the ``session_id`` a client sends, in ``session_request``
+and again in every message, so anyone who knew a conversation's id could join
+it. Here:
+
+- ``session_request`` keeps an id only if this server issued it
+  (``bot/channels/session_ids.py``) and issues a fresh one otherwise;
+- each socket's conversation is remembered on the server, and a message is
+  always taken as that conversation's, whatever id it names; a message before
+  ``session_request`` is refused;
+- a message's text is bounded, and so are its metadata (only the keys the bot
+  reads) and the number of a conversation's messages waiting for their turn:
+  the customer is told politely instead.
+
+This module runs inside the Rasa server: it imports only what ``.venv-rasa`` has.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+from socketio import AsyncServer
+
+from bot.channels import session_ids
+from bot.channels.limits import MAX_MESSAGE_CHARS, Busy, ConversationQueue, customer_metadata, notice
+from bot.settings import load_settings
+
+__all__ = ["SignedSocketIOInput"]
+
+logger = logging.getLogger(__name__)
+
+
+class SignedSocketIOInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> str:
+        # The same name as Rasa's channel: the URL, and output_channel=latest, stay as they were.
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SignedSocketIOInput:
+        credentials = credentials or {}
+        return cls(
+            load_settings().identity_secret,
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            namespace=credentials.get("namespace"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            metadata_key=credentials.get("metadata_key", "metadata"),
+        )
+
+    def __init__(self, secret: str, **kwargs: Any) -> None:
+        # Persistence is what makes a conversation outlive a reload, so it is always on.
+        super().__init__(session_persistence=True, **kwargs)
+        self.secret = secret
+        self.queue = ConversationQueue()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by super().blueprint
+        # Replace Rasa's two handlers that trust the client's id with ours.
+        sio.on("session_request", self._session_request(sio), namespace=self.namespace)
+        sio.on(self.user_message_evt, self._message_handler(sio, on_new_message), namespace=self.namespace)
+        return webhook
+
+    def _session_request(self, sio: AsyncServer) -> Callable[[str, Any], Awaitable[None]]:
+        async def session_request(sid: str, data: Any) -> None:
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            if session_ids.is_issued(self.secret, asked):
+                session_id = asked
+            else:
+                if asked:
+                    logger.info("socket %s named a session id not issued here: a new one is issued", sid)
+                session_id = session_ids.issue(self.secret)
+            await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
+            sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        return session_request
+
+    def _message_handler(
+        self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Callable[[str, Any], Awaitable[None]]:
+        output = SocketIOOutput(sio, self.bot_message_evt)
+
+        async def handle_message(sid: str, data: Any) -> None:
+            session_id = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
+            if session_id is None:
+                logger.info("socket %s sent a message before session_request: ignored", sid)
+                return
+            data = data if isinstance(data, dict) else {}
+            text = data.get("message")
+            if not isinstance(text, str) or not text.strip():
+                return
+            if len(text) > MAX_MESSAGE_CHARS:
+                await output.send_text_message(session_id, notice("too_long", text))
+                return
+            metadata = customer_metadata(data.get(self.metadata_key))
+            message = UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
+            try:
+                with self.queue.slot(session_id):
+                    await on_new_message(message)
+            except Busy:
+                await output.send_text_message(session_id, notice("busy", text))
+
+        return handle_message

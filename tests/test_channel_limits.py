@@ -1,0 +1,50 @@
+"""The bounds every channel puts on what it takes in, and the widget's conversation ids."""
+
+import pytest
+
+from bot.channels import session_ids
+from bot.channels.limits import Busy, ConversationQueue, customer_metadata, notice
+
+SECRET = "s" * 32
+
+
+def test_metadata_keeps_the_token_and_the_page_language_only():
+    raw = {"token": "abc.def", "language": "zh", "customer_id": "C1", "tier": "vip", "padding": "x" * 10_000}
+    assert customer_metadata(raw) == {"token": "abc.def", "language": "zh"}
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "", "not json", "[1, 2]", 5, ["token"], {"token": 5}, {"token": "t" * 5000}, {"language": "fr"}]
+)
+def test_metadata_that_is_not_usable_is_dropped(raw):
+    assert customer_metadata(raw) == {}
+
+
+def test_metadata_sent_as_a_json_string_is_read():
+    assert customer_metadata('{"token": "abc.def"}') == {"token": "abc.def"}
+
+
+def test_a_conversation_may_have_a_few_messages_waiting_and_no_more():
+    queue = ConversationQueue(limit=2)
+    with queue.slot("a"), queue.slot("a"):
+        with pytest.raises(Busy), queue.slot("a"):
+            pass
+        with queue.slot("b"):
+            pass
+    with queue.slot("a"), queue.slot("a"):
+        pass
+
+
+def test_a_refusal_is_in_the_language_the_customer_wrote_in():
+    assert "太长" in notice("too_long", "我的订单" * 1000)
+    assert "too long" in notice("too_long", "my order " * 1000)
+
+
+def test_only_ids_the_server_issued_verify():
+    issued = session_ids.issue(SECRET)
+    assert session_ids.is_issued(SECRET, issued)
+    assert issued != session_ids.issue(SECRET)
+    assert not session_ids.is_issued("t" * 32, issued)
+    assert not session_ids.is_issued(SECRET, issued[:32] + "0" * 32)
+    for other in (None, 5, "", "c1", issued + "0", issued[:-1] + "é", "test-4b20774ff37a"):
+        assert not session_ids.is_issued(SECRET, other)
