@@ -263,7 +263,13 @@ class ActionTicketStatus(Action):
         lang = runtime.language(tracker)
         asked = TICKET_NUMBER.search(runtime.text(tracker))
         with runtime.sessions()() as session:
-            own = Ticket.customer_id == customer_id if customer_id else Ticket.sender_id == tracker.sender_id
+            # A guest's own tickets are the guest tickets of this conversation: never those a
+            # signed-in customer opened in it before (the conversation id is no proof of identity).
+            own = (
+                Ticket.customer_id == customer_id
+                if customer_id
+                else (Ticket.sender_id == tracker.sender_id) & Ticket.customer_id.is_(None)
+            )
             if asked:
                 tickets = list(session.scalars(select(Ticket).where(own, Ticket.number == asked.group(0).upper())))
                 if not tickets:

@@ -80,6 +80,11 @@ def detect_category(text: str) -> str | None:
     return None
 
 
+_ORDER_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{3,31}")
+# A message names an order among its first few order-like words, or not at all.
+MAX_ORDER_CANDIDATES = 10
+
+
 def orders_for_choice(session: Session, customer_id: str, limit: int = 5) -> list[Order]:
     """The customer's latest orders, to pick the one a complaint is about."""
     return list(
@@ -90,14 +95,25 @@ def orders_for_choice(session: Session, customer_id: str, limit: int = 5) -> lis
 
 
 def find_own_order(session: Session, customer_id: str, text: str) -> Order | None:
-    """The customer's own order named in ``text``; never another customer's."""
-    for candidate in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{3,31}", text):
-        order = session.scalar(
-            select(Order).where(Order.customer_id == customer_id, Order.id == candidate.upper())
-        ) or session.scalar(select(Order).where(Order.customer_id == customer_id, Order.id == candidate))
-        if order is not None:
-            return order
-    return None
+    """The customer's own order named in ``text``; never another customer's.
+
+    One query over the first few distinct order-like words, however long the text.
+    """
+    words: list[str] = []
+    for match in _ORDER_LIKE.finditer(text):
+        if match.group(0) not in words:
+            words.append(match.group(0))
+            if len(words) == MAX_ORDER_CANDIDATES:
+                break
+    # Order ids are stored upper case; a CRM's own mixed-case ids are found as typed.
+    candidates = list(dict.fromkeys(spelling for word in words for spelling in (word.upper(), word)))
+    if not candidates:
+        return None
+    found = {
+        order.id: order
+        for order in session.scalars(select(Order).where(Order.customer_id == customer_id, Order.id.in_(candidates)))
+    }
+    return next((found[c] for c in candidates if c in found), None)
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,24 @@ def test_only_the_customers_own_orders_are_found(session):
     add_customer(session, "C2", name="B", orders=1, spend=10)
     assert find_own_order(session, "C1", "it is order c1-o0 please").id == "C1-O0"
     assert find_own_order(session, "C1", "order C2-O0") is None
+
+
+def _count_queries(session) -> list[str]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements
+
+
+def test_a_message_full_of_order_numbers_costs_one_query(session):
+    add_customer(session, "C1", name="A", orders=2, spend=10)
+    statements = _count_queries(session)
+    assert find_own_order(session, "C1", "O1234 " * 12_000) is None
+    assert find_own_order(session, "C1", " ".join(f"O{n:04d}" for n in range(5000)) + " C1-O1") is None
+    assert len(statements) == 2
+
+
+def test_the_first_order_named_is_found_among_many_words(session):
+    add_customer(session, "C1", name="A", orders=2, spend=10)
+    assert find_own_order(session, "C1", "my order c1-o1, not C1-O0, is late").id == "C1-O1"
