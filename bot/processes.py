@@ -6,20 +6,26 @@ commands.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bot.settings import ROOT, Settings
 
-__all__ = ["Process", "ProcessError", "free_port", "rasa_env", "start_all", "stop_all"]
+__all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "rasa_env", "start_all", "stop_all"]
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -32,7 +38,48 @@ def free_port() -> int:
 
 
 class ProcessError(Exception):
-    """A process died or never answered its health check."""
+    """A port was taken, or a process died or never answered its health check."""
+
+
+def _listeners(port: int) -> list[int | None]:
+    """The pids listening on ``port``; None for a process we may not look into (another user's)."""
+    return [
+        c.pid for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
+
+
+def _group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _describe(pid: int | None) -> str:
+    if pid is None:
+        return "another user's process"
+    try:
+        command = psutil.Process(pid).cmdline()
+    except psutil.Error:  # gone, or not ours to read
+        return f"pid {pid}"
+    # The first words only: further arguments may carry a token.
+    return f"pid {pid} ({' '.join(command[:4])}{' ...' if len(command) > 4 else ''})"
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` making the kernel kill the child when we die, even by SIGKILL, when no code of ours runs."""
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != parent:  # we died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 @dataclass
@@ -44,10 +91,32 @@ class Process:
     env: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen | None = None
 
+    @property
+    def port(self) -> int:
+        return httpx.URL(self.health_url).port
+
+    def check_port(self) -> None:
+        """Raise ProcessError if another process holds our port on any address of our host."""
+        host = httpx.URL(self.health_url).host
+        for family, kind, proto, _, address in socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM):
+            with socket.socket(family, kind, proto) as s:
+                # As the servers do, so connections still closing (TIME_WAIT) do not count.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind(address)
+                except OSError as error:
+                    # Other errors (::1 on a machine without IPv6) are the server's to report, if it cares.
+                    if error.errno == errno.EADDRINUSE:
+                        holders = " and ".join(map(_describe, _listeners(self.port)))
+                        raise ProcessError(
+                            f"port {self.port} ({self.name}) is in use" + (f" by {holders}" if holders else "")
+                        ) from None
+
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        # Its own process group, so a stop reaches the children it spawns too.
+        # Its own session: a stop reaches the processes it spawns too, and a Ctrl-C in the
+        # terminal reaches only us, who stop the processes in order.
         self.popen = subprocess.Popen(
             self.args,
             cwd=ROOT,
@@ -55,31 +124,53 @@ class Process:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
         )
         log.close()
+
+    def exit_report(self) -> str:
+        """How the process ended, with the end of its log."""
+        code = self.popen.returncode
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        with self.log_path.open(errors="replace") as log:
+            tail = "".join(deque(log, 20)).rstrip("\n")
+        return f"{self.name} {how}; the end of {self.log_path}:\n{tail}"
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.popen is not None and self.popen.poll() is not None:
-                raise ProcessError(f"{self.name} exited with code {self.popen.returncode}; see {self.log_path}")
+            if self.popen.poll() is not None:
+                raise ProcessError(self.exit_report())
             try:
                 if httpx.get(self.health_url, timeout=2).status_code == 200:
+                    self._check_listener()
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
         raise ProcessError(f"{self.name} did not answer {self.health_url} within {timeout:.0f}s; see {self.log_path}")
 
-    def stop(self, timeout: float = 15) -> None:
-        if self.popen is None or self.popen.poll() is not None:
+    def _check_listener(self) -> None:
+        """Make sure the answer came from the process we started (or one it spawned), not another holding the port."""
+        strangers = [pid for pid in _listeners(self.port) if pid is None or _group(pid) != self.popen.pid]
+        if strangers:
+            raise ProcessError(
+                f"port {self.port} answers, but it is held by {' and '.join(map(_describe, strangers))}, "
+                f"not by the {self.name} we started"
+            )
+
+    def stop(self, grace: float = 15) -> None:
+        if self.popen is None:
             return
-        os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
+        # ProcessLookupError: nothing of its group is left.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(grace)
+            # Whatever of the group outlived the grace period, or its leader (a leader killed
+            # with -9 leaves the processes it spawned).
             os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait()
+        self.popen.wait()
 
 
 def rasa_env(settings: Settings) -> dict[str, str]:
@@ -110,7 +201,7 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
                 "--model", str(settings.model_path),
                 "--enable-api", "--auth-token", settings.rasa_token,
                 "--cors", "*",
-                "--port", str(settings.rasa_port),
+                "--interface", host, "--port", str(settings.rasa_port),
                 "--endpoints", "endpoints.yml",
                 "--credentials", "credentials.yml",
             ],
@@ -134,9 +225,16 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
     ]
 
 
+def check_ports(planned: list[Process]) -> None:
+    """Raise ProcessError naming the first port that is taken, and its holder when we can tell."""
+    for process in planned:
+        process.check_port()
+
+
 def start_all(settings: Settings, log_dir: Path, timeout: float = 240) -> list[Process]:
     """Start every process and return once all answer; on failure, stop those started."""
     started = processes(settings, log_dir)
+    check_ports(started)
     try:
         for process in started:
             process.start()

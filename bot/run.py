@@ -1,4 +1,8 @@
-"""``bot run``: the whole product on one machine, until Ctrl-C."""
+"""``bot run``: the whole product on one machine, until stopped.
+
+However it is stopped (Ctrl-C, SIGTERM or SIGHUP to it or to its process group, or on
+Linux killed outright) none of the processes it started outlives it.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,27 @@ import time
 from bot.agents import DEMO_AGENTS
 from bot.cli import cmd_demo_seed
 from bot.db.migrate import upgrade
-from bot.processes import ProcessError, start_all, stop_all
+from bot.processes import Process, ProcessError, check_ports, processes, start_all, stop_all
 from bot.settings import Settings
 
 __all__ = ["run"]
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-def _interrupt(signum: int, frame: object) -> None:
+
+def _hold_stop_signals() -> None:
+    # Once stopping, a second signal must not cut the stop short: `make run` stopped by its
+    # group's SIGTERM passes the signal on to us after the one we got ourselves.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _stop(signum: int, frame: object) -> None:
+    _hold_stop_signals()
     raise KeyboardInterrupt
 
 
-def run(settings: Settings) -> None:
-    if not settings.model_path.exists():
-        sys.exit(f"error: no trained model at {settings.model_path}; run `make run` (it trains one)")
-    upgrade(settings.database_url)
-    if settings.demo_mode:
-        cmd_demo_seed(settings, None)
-    log_dir = settings.var_dir / "logs"
-    print(f"starting the action server, Rasa server and console (logs in {log_dir}) ...", flush=True)
-    # Ctrl-C, and SIGTERM from a service manager, stop everything; SIGINT is set
-    # explicitly because a shell starting us in the background ignores it.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        started = start_all(settings, log_dir)
-    except ProcessError as error:
-        sys.exit(f"error: {error}")
-    except KeyboardInterrupt:
-        return
+def _urls(settings: Settings) -> str:
     console = f"http://{settings.host}:{settings.console_port}"
     lines = [
         "All processes are up:",
@@ -51,13 +48,38 @@ def run(settings: Settings) -> None:
         lines.append(f"  Demo shop (widget)  {console}/shop")
         lines.append("  Demo sign-ins       " + ", ".join(f"{u} / {p} ({r})" for u, _, r, p in DEMO_AGENTS))
     lines.append(f"  Agents work         {settings.hours.describe()}, {settings.service_days}")
-    print("\n" + "\n".join(lines) + "\n\nPress Ctrl-C to stop them all.", flush=True)
+    return "\n" + "\n".join(lines) + "\n\nPress Ctrl-C to stop them all."
+
+
+def run(settings: Settings) -> None:
+    if not settings.model_path.exists():
+        sys.exit(f"error: no trained model at {settings.model_path}; run `make run` (it trains one)")
+    log_dir = settings.var_dir / "logs"
     try:
+        # Before the migration and the seed, so a refused start changes nothing.
+        check_ports(processes(settings, log_dir))
+    except ProcessError as error:
+        sys.exit(f"error: {error}")
+    upgrade(settings.database_url)
+    if settings.demo_mode:
+        cmd_demo_seed(settings, None)
+    print(f"starting the action server, Rasa server and console (logs in {log_dir}) ...", flush=True)
+    # Set even for SIGINT, which a shell starting us in the background ignores.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _stop)
+    started: list[Process] = []
+    try:
+        started = start_all(settings, log_dir)
+        print(_urls(settings), flush=True)
         while all(p.popen.poll() is None for p in started):
-            time.sleep(1)
-        dead = next(p for p in started if p.popen.poll() is not None)
-        print(f"error: {dead.name} stopped (code {dead.popen.returncode}); see {dead.log_path}", file=sys.stderr)
+            time.sleep(0.5)
+        dead = next(p for p in started if p.popen.returncode is not None)
+        print(f"error: {dead.exit_report()}\nstopping the others ...", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except ProcessError as error:  # start_all has stopped what it started
+        sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     finally:
+        _hold_stop_signals()
         stop_all(started)
