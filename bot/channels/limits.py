@@ -25,8 +25,11 @@ __all__ = [
     "MAX_SENDER_CHARS",
     "Busy",
     "ConversationQueue",
+    "Refused",
     "customer_metadata",
     "notice",
+    "rest_message",
+    "socket_message",
 ]
 
 MAX_MESSAGE_CHARS = 2000
@@ -75,6 +78,43 @@ def customer_metadata(raw: Any) -> dict[str, str]:
     if raw.get("language") in _LANGUAGES:
         kept["language"] = raw["language"]
     return kept
+
+
+class Refused(Exception):
+    """A request the channel does not take: ``status`` and a message for the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def rest_message(body: Any) -> tuple[str, str, dict[str, str]]:
+    """The sender, text and metadata of a REST request's parsed JSON body; :class:`Refused` if unusable."""
+    if not isinstance(body, dict):
+        raise Refused(400, 'the body must be a JSON object: {"sender": ..., "message": ...}')
+    sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        raise Refused(400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+    _check_text(text)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise Refused(400, "metadata must be a JSON object")
+    return sender, text, customer_metadata(metadata)
+
+
+def socket_message(data: Any, metadata_key: str) -> tuple[str, dict[str, str]]:
+    """The text and metadata of a socket.io message event; :class:`Refused` if unusable."""
+    if not isinstance(data, dict):
+        raise Refused(400, "a message must be an object")
+    text = data.get("message")
+    _check_text(text)
+    return text, customer_metadata(data.get(metadata_key))
+
+
+def _check_text(text: Any) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise Refused(400, "message must be a non-empty string")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise Refused(413, f"message is too long: at most {MAX_MESSAGE_CHARS} characters")
 
 
 class Busy(Exception):

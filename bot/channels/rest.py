@@ -31,14 +31,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import (
-    MAX_MESSAGE_CHARS,
-    MAX_PENDING_PER_CONVERSATION,
-    MAX_SENDER_CHARS,
-    Busy,
-    ConversationQueue,
-    customer_metadata,
-)
+from bot.channels.limits import MAX_PENDING_PER_CONVERSATION, Busy, ConversationQueue, Refused, rest_message
 from bot.settings import Settings, load_settings
 
 __all__ = ["TokenRestInput"]
@@ -73,25 +66,6 @@ class TokenRestInput(InputChannel):
             return _error(401, "missing or wrong REST token")
         return None
 
-    @staticmethod
-    def _parse(request: Request) -> tuple[str, str, dict[str, str]] | HTTPResponse:
-        try:
-            body = request.json
-        except InvalidUsage:
-            body = None
-        if not isinstance(body, dict):
-            return _error(400, 'the body must be a JSON object: {"sender": ..., "message": ...}')
-        sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-            return _error(400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
-        if not isinstance(text, str) or not text.strip():
-            return _error(400, "message must be a non-empty string")
-        if len(text) > MAX_MESSAGE_CHARS:
-            return _error(413, f"message is too long: at most {MAX_MESSAGE_CHARS} characters")
-        if metadata is not None and not isinstance(metadata, dict):
-            return _error(400, "metadata must be a JSON object")
-        return sender, text, customer_metadata(metadata)
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rest_webhook", __name__)
 
@@ -104,10 +78,12 @@ class TokenRestInput(InputChannel):
             refusal = self._refusal(request)
             if refusal is not None:
                 return refusal
-            parsed = self._parse(request)
-            if isinstance(parsed, HTTPResponse):
-                return parsed
-            sender, text, metadata = parsed
+            try:
+                sender, text, metadata = rest_message(request.json)
+            except InvalidUsage:
+                return _error(400, "the body is not valid JSON")
+            except Refused as refused:
+                return _error(refused.status, str(refused))
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             try:

@@ -28,7 +28,7 @@ from sanic import Blueprint
 from socketio import AsyncServer
 
 from bot.channels import session_ids
-from bot.channels.limits import MAX_MESSAGE_CHARS, Busy, ConversationQueue, customer_metadata, notice
+from bot.channels.limits import Busy, ConversationQueue, Refused, notice, socket_message
 from bot.settings import load_settings
 
 __all__ = ["SignedSocketIOInput"]
@@ -94,14 +94,12 @@ class SignedSocketIOInput(SocketIOInput):
             if session_id is None:
                 logger.info("socket %s sent a message before session_request: ignored", sid)
                 return
-            data = data if isinstance(data, dict) else {}
-            text = data.get("message")
-            if not isinstance(text, str) or not text.strip():
+            try:
+                text, metadata = socket_message(data, self.metadata_key)
+            except Refused as refused:
+                if refused.status == 413:
+                    await output.send_text_message(session_id, notice("too_long", data["message"]))
                 return
-            if len(text) > MAX_MESSAGE_CHARS:
-                await output.send_text_message(session_id, notice("too_long", text))
-                return
-            metadata = customer_metadata(data.get(self.metadata_key))
             message = UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
             try:
                 with self.queue.slot(session_id):

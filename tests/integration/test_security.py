@@ -244,3 +244,16 @@ def test_tickets_of_a_conversation_stay_its_own(stack, sender):
     with sessions_for(stack.settings.database_url)() as session:
         numbers = set(session.scalars(select(Ticket.number).where(Ticket.sender_id == sender)))
     assert len(numbers) == 2 and sum(n in replies for n in numbers) == 1
+
+
+def test_malformed_socket_events_change_nothing_and_the_socket_keeps_working(stack):
+    customer = SocketCustomer(stack.settings.rasa_url, {})
+    try:
+        for data in ("hello", ["hello"], None, {"message": 5}, {"message": ""}, {"message": "hi", "customData": "{bad"}):
+            customer.client.emit("user_uttered", data)
+        customer.client.emit("session_request", "not an object")
+        customer.session_id = customer.confirmed[-1] if customer.confirmed else customer.session_id
+        customer.say("hello")
+        customer.wait_for_text("welcome to Lumo Shop")
+    finally:
+        customer.close()
