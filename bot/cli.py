@@ -7,6 +7,8 @@
   bot token ID                         a signed widget token for a customer
   bot agents add USERNAME              create an agent or supervisor; prints their API token
   bot agents token USERNAME            replace an agent's API token
+  bot agents password USERNAME         set a new password; signs the agent out everywhere
+  bot agents remove USERNAME           end an agent's access: sessions and API token
   bot kb build [SOURCES...]            build the knowledge base index
   bot kb search "QUESTION"             search it
   bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
@@ -25,6 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.agents import (
     DEMO_AGENTS,
@@ -32,7 +35,9 @@ from bot.agents import (
     AgentError,
     add_agent,
     issue_token,
+    remove_agent,
     seed_demo_agents,
+    set_password,
 )
 from bot.crm_import import CsvImportError, import_crm
 from bot.customers import customer_rfm, recompute_tiers
@@ -118,8 +123,19 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     print(sign_token(settings.identity_secret, args.id, args.ttl or settings.token_ttl_seconds))
 
 
+def _password(args: argparse.Namespace) -> str:
+    return args.password if args.password is not None else getpass.getpass(f"password for {args.username}: ")
+
+
+def _agent(session: Session, username: str) -> Agent:
+    agent = session.scalar(select(Agent).where(Agent.username == username, Agent.active.is_(True)))
+    if agent is None:
+        raise CliError(f"no agent {username!r}")
+    return agent
+
+
 def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> None:
-    password = args.password if args.password is not None else getpass.getpass(f"password for {args.username}: ")
+    password = _password(args)
     upgrade(settings.database_url)
     try:
         with sessions_for(settings.database_url).begin() as session:
@@ -135,10 +151,23 @@ def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_agents_token(settings: Settings, args: argparse.Namespace) -> None:
     with sessions_for(settings.database_url).begin() as session:
-        agent = session.scalar(select(Agent).where(Agent.username == args.username))
-        if agent is None:
-            raise CliError(f"no agent {args.username!r}")
-        print(issue_token(session, agent))
+        print(issue_token(session, _agent(session, args.username)))
+
+
+def cmd_agents_password(settings: Settings, args: argparse.Namespace) -> None:
+    password = _password(args)
+    try:
+        with sessions_for(settings.database_url).begin() as session:
+            set_password(session, _agent(session, args.username), password)
+    except AgentError as error:
+        raise CliError(str(error)) from None
+    print(f"password of {args.username} changed; their console sessions have ended")
+
+
+def cmd_agents_remove(settings: Settings, args: argparse.Namespace) -> None:
+    with sessions_for(settings.database_url).begin() as session:
+        remove_agent(session, _agent(session, args.username))
+    print(f"{args.username} removed: signed out of the console, API token revoked")
 
 
 def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> None:
@@ -184,7 +213,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError(f"--since {since} must be before --until {until}")
     tiers = load_tiers(settings.tiers_file)
     with sessions_for(settings.database_url)() as session:
-        report = build_report(session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers])
+        try:
+            report = build_report(session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers])
+        except ValueError as error:
+            raise CliError(str(error)) from None
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.format_text())
 
 
@@ -238,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     new_token = agents.add_parser("token", help="issue a new API token; the old one stops working")
     new_token.add_argument("username")
     new_token.set_defaults(func=cmd_agents_token)
+    new_password = agents.add_parser("password", help="set a new password; the agent's console sessions end")
+    new_password.add_argument("username")
+    new_password.add_argument("--password", help="asked for when not given")
+    new_password.set_defaults(func=cmd_agents_password)
+    remove = agents.add_parser("remove", help="deactivate an agent: console sessions and API token stop working")
+    remove.add_argument("username")
+    remove.set_defaults(func=cmd_agents_remove)
 
     kb = sub.add_parser("kb", help="the knowledge base").add_subparsers(dest="command", required=True)
     kb_build = kb.add_parser("build", help="build the index from the sources (default KB_SOURCES)")

@@ -72,3 +72,34 @@ def test_agents_add_prints_a_working_token_and_refuses_a_duplicate(env, db_url):
     assert again.returncode == 1 and "already exists" in again.stderr
     short = bot(env, "agents", "add", "ben", "--password", "short")
     assert short.returncode == 1 and "at least 8 characters" in short.stderr
+
+
+def test_agents_password_ends_the_sessions_and_remove_ends_all_access(env, db_url):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from bot.agents import agent_for_token, open_session, session_agent, verify_password
+    from bot.db.models import Agent
+    from bot.db.session import sessions_for
+
+    def anna(session):
+        return session.scalar(select(Agent).where(Agent.username == "anna"))
+
+    token = bot(env, "agents", "add", "anna", "--password", "long-enough").stdout.strip().splitlines()[-1]
+    with sessions_for(db_url).begin() as session:
+        before = open_session(session, anna(session), timedelta(hours=1))
+
+    changed = bot(env, "agents", "password", "anna", "--password", "another-long-one")
+    assert changed.returncode == 0, changed.stderr
+    with sessions_for(db_url).begin() as session:
+        assert verify_password(anna(session), "another-long-one") and session_agent(session, before) is None
+        after = open_session(session, anna(session), timedelta(hours=1))
+    short = bot(env, "agents", "password", "anna", "--password", "short")
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+
+    assert bot(env, "agents", "remove", "anna").returncode == 0
+    with sessions_for(db_url)() as session:
+        assert session_agent(session, after) is None and agent_for_token(session, token) is None
+    again = bot(env, "agents", "remove", "anna")
+    assert again.returncode == 1 and "no agent 'anna'" in again.stderr

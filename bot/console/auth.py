@@ -1,23 +1,27 @@
-"""Who is using the console: signed, expiring session cookies, CSRF tokens, and API tokens.
+"""Who is using the console: server-side sessions, CSRF tokens, and API tokens.
 
-A session cookie holds the agent's id and the session's CSRF token, signed with
-CONSOLE_SECRET and stamped, so a forged cookie fails its signature and an old one
-its age. Every form carries the CSRF token, and every unsafe request made with the
-cookie must present it; API clients use a bearer token instead.
+A session cookie holds a console session's random id and its CSRF token, signed with
+CONSOLE_SECRET and stamped, so a forged cookie fails its signature and an old one its
+age. The session itself is a row (bot/agents.py): signing out, a new password or the
+agent's removal ends it, and a copy of the cookie then opens nothing. The cookie is
+``Secure`` when the console is reached over HTTPS. Every form carries the CSRF token,
+and every unsafe request made with the cookie must present it; API clients use a
+bearer token instead.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from bot.agents import agent_for_token
+from bot.agents import agent_for_token, end_session, open_session, session_agent
 from bot.db.models import Agent
 
 __all__ = [
@@ -26,11 +30,14 @@ __all__ = [
     "NotSignedIn",
     "SessionDep",
     "SupervisorDep",
+    "check_csrf",
     "csrf_token",
     "current_agent",
-    "new_session_cookie",
+    "end_cookie_session",
+    "served_over_https",
     "page_agent",
     "require_csrf",
+    "start_cookie_session",
 ]
 
 COOKIE = "console_session"
@@ -48,8 +55,27 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(request.app.state.settings.console_secret, salt="console-session")
 
 
-def new_session_cookie(request: Request, agent: Agent) -> str:
-    return _serializer(request).dumps({"agent": agent.id, "csrf": secrets.token_urlsafe(24)})
+def served_over_https(request: Request) -> bool:
+    """Whether cookies may be ``Secure``. Behind a proxy this is its X-Forwarded-Proto, which
+    uvicorn takes from the addresses in FORWARDED_ALLOW_IPS (loopback by default)."""
+    return request.url.scheme == "https"
+
+
+def start_cookie_session(request: Request, response: Response, session: Session, agent: Agent) -> None:
+    minutes = request.app.state.settings.console_session_minutes
+    session_id = open_session(session, agent, timedelta(minutes=minutes))
+    response.set_cookie(
+        COOKIE, _serializer(request).dumps({"session": session_id, "csrf": secrets.token_urlsafe(24)}),
+        httponly=True, samesite="lax", secure=served_over_https(request), max_age=minutes * 60,
+    )
+
+
+def end_cookie_session(request: Request, response: Response, session: Session) -> None:
+    """Ends the session on the server too: a copy of the cookie must not outlive signing out."""
+    data = _session_data(request)
+    if data is not None:
+        end_session(session, str(data.get("session", "")))
+    response.delete_cookie(COOKIE, httponly=True, samesite="lax", secure=served_over_https(request))
 
 
 def _session_data(request: Request) -> dict | None:
@@ -75,10 +101,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def _cookie_agent(request: Request, session: Session) -> Agent | None:
     data = _session_data(request)
-    if data is None:
-        return None
-    agent = session.get(Agent, data.get("agent"))
-    if agent is None or not agent.active:
+    agent = session_agent(session, str(data.get("session", ""))) if data is not None else None
+    if agent is None:
         return None
     request.state.csrf = data.get("csrf", "")
     return agent
@@ -88,12 +112,10 @@ def csrf_token(request: Request) -> str:
     return getattr(request.state, "csrf", "")
 
 
-def _check_csrf(request: Request, presented: str | None) -> None:
-    expected = csrf_token(request)
-    if not expected or not presented or not hmac.compare_digest(expected, presented):
+def check_csrf(expected: str, presented: str | None) -> None:
+    # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    if not expected or not presented or not hmac.compare_digest(expected.encode(), presented.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
-
-
 
 
 def current_agent(
@@ -107,7 +129,7 @@ def current_agent(
     else:
         agent = _cookie_agent(request, session)
         if agent is not None and request.method in UNSAFE:
-            _check_csrf(request, request.headers.get("X-CSRF-Token"))
+            check_csrf(csrf_token(request), request.headers.get("X-CSRF-Token"))
     if agent is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "sign in, or send an agent token", headers={"WWW-Authenticate": "Bearer"}
@@ -125,7 +147,7 @@ def page_agent(request: Request, session: SessionDep) -> Agent:
 async def require_csrf(request: Request, agent: Annotated[Agent, Depends(page_agent)]) -> None:
     """For forms of a signed-in agent: the token is a field of the posted form."""
     form = await request.form()
-    _check_csrf(request, str(form.get("csrf_token") or ""))
+    check_csrf(csrf_token(request), str(form.get("csrf_token") or ""))
 
 
 def supervisor(agent: Annotated[Agent, Depends(page_agent)]) -> Agent:

@@ -22,6 +22,10 @@ WORDS: dict[str, dict[str, str]] = {
     "username": {"en": "Username", "zh": "用户名"},
     "password": {"en": "Password", "zh": "密码"},
     "bad_login": {"en": "Wrong username or password.", "zh": "用户名或密码错误。"},
+    "too_many_sign_ins": {
+        "en": "Too many failed sign-ins. Try again in {minutes} minutes.",
+        "zh": "登录失败次数过多，请 {minutes} 分钟后再试。",
+    },
     "queue": {"en": "Queue", "zh": "排队"},
     "tickets": {"en": "Tickets", "zh": "工单"},
     "gaps": {"en": "Knowledge gaps", "zh": "知识库缺口"},

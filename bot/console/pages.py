@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,20 +13,21 @@ import httpx
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
-from bot.agents import verify_password
+from bot.agents import FAILURE_WINDOW, MAX_PASSWORD, TooManyFailures, sign_in
 from bot.analytics import build_report
 from bot.complaints import TICKET_CATEGORIES, category_label
 from bot.console.auth import (
-    COOKIE,
     LOGIN_CSRF_COOKIE,
     SessionDep,
     SupervisorDep,
+    check_csrf,
     csrf_token,
-    new_session_cookie,
+    end_cookie_session,
     page_agent,
     require_csrf,
+    served_over_https,
+    start_cookie_session,
 )
 from bot.console.charts import OUTCOME_COLOURS, column_chart, stacked_bars
 from bot.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translate
@@ -97,9 +97,20 @@ def _tier_label(request: Request, tier_id: str, lang: str) -> str:
 
 @router.get("/login")
 def login_page(request: Request, error: bool = False) -> HTMLResponse:
+    message = translate(language_of(request), "bad_login") if error else None
+    return _login_form(request, message, request.query_params.get("next"))
+
+
+def _login_form(
+    request: Request, error: str | None, next: str | None, status_code: int = status.HTTP_200_OK
+) -> HTMLResponse:
     request.state.csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", None, error=error, next=_safe_next(request.query_params.get("next")))
-    response.set_cookie(LOGIN_CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", max_age=3600)
+    response = render(request, "login.html", None, error=error, next=_safe_next(next))
+    response.status_code = status_code
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", max_age=3600,
+        secure=served_over_https(request),
+    )
     return response
 
 
@@ -112,30 +123,36 @@ def _safe_next(target: str | None) -> str:
 def login(
     request: Request,
     session: SessionDep,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/queue",
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=MAX_PASSWORD)],
+    csrf_token: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/queue",
 ) -> Response:
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
-    agent = session.scalar(select(Agent).where(Agent.username == username.strip().lower(), Agent.active.is_(True)))
-    if agent is None or not verify_password(agent, password):
-        return RedirectResponse(f"/login?error=1&next={quote(_safe_next(next))}", status.HTTP_303_SEE_OTHER)
-    response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        COOKIE, new_session_cookie(request, agent), httponly=True, samesite="lax",
-        max_age=request.app.state.settings.console_session_minutes * 60,
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token)
+    address = request.client.host if request.client else ""
+    try:
+        agent = sign_in(session, username=username.strip().lower(), password=password, address=address)
+    except TooManyFailures:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        message = translate(language_of(request), "too_many_sign_ins", minutes=minutes)
+        response = _login_form(request, message, next, status.HTTP_429_TOO_MANY_REQUESTS)
+        response.headers["Retry-After"] = str(minutes * 60)
+        return response
+    if agent is None:
+        response = RedirectResponse(f"/login?error=1&next={quote(_safe_next(next))}", status.HTTP_303_SEE_OTHER)
+    else:
+        response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
+        start_cookie_session(request, response, session, agent)
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+    session.commit()
     return response
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
-def logout(agent: PageAgent) -> Response:
+def logout(request: Request, session: SessionDep, agent: PageAgent) -> Response:
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE)
+    end_cookie_session(request, response, session)
+    session.commit()
     return response
 
 

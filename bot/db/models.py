@@ -26,6 +26,7 @@ __all__ = [
     "BindAttempt",
     "ChannelIdentity",
     "ChannelMessageSeen",
+    "ConsoleSession",
     "ConversationOutcome",
     "Customer",
     "Handoff",
@@ -34,6 +35,7 @@ __all__ = [
     "KbFeedback",
     "KbGap",
     "Order",
+    "SignInFailure",
     "Ticket",
     "TicketUpdate",
     "utcnow",
@@ -179,6 +181,32 @@ class Agent(Base):
 
     def __repr__(self) -> str:
         return f"Agent(username={self.username!r}, role={self.role!r})"
+
+
+class ConsoleSession(Base):
+    """An agent's sign-in to the console, so signing out (or being removed) ends it on the server."""
+
+    __tablename__ = "console_sessions"
+
+    # SHA-256 of the random id the cookie carries: a stolen table opens no session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[Optional[datetime]]
+
+    agent: Mapped[Agent] = relationship()
+
+
+class SignInFailure(Base):
+    """A wrong console password, for the limits per account and per address; shared by replicas."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Handoff(Base):
