@@ -17,18 +17,14 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 
+from bench.stack import running_stack
 from bot.channels.limits import MAX_MESSAGE_CHARS
-from bot.cli import cmd_demo_seed
 from bot.identity import sign_token
-from bot.processes import free_port, start_all, stop_all
-from bot.settings import ROOT, load_settings
 
 CUSTOMER = "C00001"
 HEAVY = ("My parcel is late, order " + " ".join(f"O{n:04d}" for n in range(1000)))[:MAX_MESSAGE_CHARS]
@@ -46,42 +42,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings({
-            "BOT_DEMO": "1",
-            "BOT_VAR_DIR": tmp,
-            "BOT_HOST": "127.0.0.1",
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "CONSOLE_PORT": str(free_port()),
-            "KB_DIR": str(ROOT / "var" / "kb"),
-        })
-        cmd_demo_seed(settings, None)
-        started = start_all(settings, Path(tmp) / "logs")
-        try:
-            url = f"{settings.rasa_url}/webhooks/rest/webhook"
-            token = sign_token(settings.identity_secret, CUSTOMER, 3600)
-            alone, beside_ordinary, beside_heavy, heavy, refusals = [], [], [], [], []
-            headers = {"Authorization": f"Bearer {settings.rest_token}"}
-            with httpx.Client(timeout=120, headers=headers) as client, concurrent.futures.ThreadPoolExecutor(2) as pool:
-                complainant = uuid.uuid4().hex
-                client.post(url, json={"sender": complainant, "message": "hi", "metadata": {"token": token}})
-                for _ in range(3):  # warm-up
-                    timed(client, url, uuid.uuid4().hex, "hello")
-                for _ in range(args.rounds):
-                    alone.append(timed(client, url, uuid.uuid4().hex, "hello")[0])
-                    for text, beside in ((ORDINARY, beside_ordinary), (HEAVY, beside_heavy)):
-                        complaint = pool.submit(timed, client, url, complainant, text)
-                        time.sleep(0.05)  # the complaint first, as in the attack
-                        beside.append(timed(client, url, uuid.uuid4().hex, "hello")[0])
-                        if text is HEAVY:
-                            heavy.append(complaint.result()[0])
-                        complaint.result()
-                    elapsed, status = timed(client, url, complainant, HUGE)
-                    assert status == 413, status
-                    refusals.append(elapsed)
-        finally:
-            stop_all(started)
+    with running_stack(demo_customers=True) as settings:
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        token = sign_token(settings.identity_secret, CUSTOMER, 3600)
+        alone, beside_ordinary, beside_heavy, heavy, refusals = [], [], [], [], []
+        headers = {"Authorization": f"Bearer {settings.rest_token}"}
+        with httpx.Client(timeout=120, headers=headers) as client, concurrent.futures.ThreadPoolExecutor(2) as pool:
+            complainant = uuid.uuid4().hex
+            client.post(url, json={"sender": complainant, "message": "hi", "metadata": {"token": token}})
+            for _ in range(3):  # warm-up
+                timed(client, url, uuid.uuid4().hex, "hello")
+            for _ in range(args.rounds):
+                alone.append(timed(client, url, uuid.uuid4().hex, "hello")[0])
+                for text, beside in ((ORDINARY, beside_ordinary), (HEAVY, beside_heavy)):
+                    complaint = pool.submit(timed, client, url, complainant, text)
+                    time.sleep(0.05)  # the complaint first, as in the attack
+                    beside.append(timed(client, url, uuid.uuid4().hex, "hello")[0])
+                    if text is HEAVY:
+                        heavy.append(complaint.result()[0])
+                    complaint.result()
+                elapsed, status = timed(client, url, complainant, HUGE)
+                assert status == 413, status
+                refusals.append(elapsed)
     print(f"{'turn':<46} {'median ms':>10} {'max ms':>8} {'n':>4}")
     for name, times in (
         ("a guest's hello, alone", alone),

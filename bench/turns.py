@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import numpy as np
 
-from bot.db.migrate import upgrade
-from bot.processes import free_port, start_all, stop_all
-from bot.settings import ROOT, load_settings
+from bench.stack import running_stack
 
 QUESTIONS = [
     "how long does it take to get my refund back?",
@@ -49,30 +45,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings({
-            "BOT_DEMO": "1",
-            "BOT_VAR_DIR": tmp,
-            "BOT_HOST": "127.0.0.1",
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "CONSOLE_PORT": str(free_port()),
-            "KB_DIR": str(ROOT / "var" / "kb"),
-        })
-        upgrade(settings.database_url)
-        started = start_all(settings, Path(tmp) / "logs")
-        try:
-            url = f"{settings.rasa_url}/webhooks/rest/webhook"
-            bare, kb = [], []
-            with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {settings.rest_token}"}) as client:
-                for _ in range(5):  # warm-up
-                    turn(client, url, "hello")
-                    turn(client, url, QUESTIONS[0])
-                for i in range(args.rounds):
-                    bare.append(turn(client, url, "hello"))
-                    kb.append(turn(client, url, QUESTIONS[i % len(QUESTIONS)]))
-        finally:
-            stop_all(started)
+    with running_stack() as settings:
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        bare, kb = [], []
+        with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {settings.rest_token}"}) as client:
+            for _ in range(5):  # warm-up
+                turn(client, url, "hello")
+                turn(client, url, QUESTIONS[0])
+            for i in range(args.rounds):
+                bare.append(turn(client, url, "hello"))
+                kb.append(turn(client, url, QUESTIONS[i % len(QUESTIONS)]))
     print(f"{'turn':<16} {'median ms':>10} {'p95 ms':>8} {'n':>4}")
     for name, times in (("bare (greeting)", bare), ("knowledge base", kb)):
         print(f"{name:<16} {statistics.median(times):>10.1f} {np.percentile(times, 95):>8.1f} {len(times):>4}")
