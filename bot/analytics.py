@@ -26,6 +26,7 @@ from bot.outcomes import ABANDONED, ESCALATED, SELF_SERVED, TICKET
 
 __all__ = [
     "CLOSED_TICKET_STATUSES",
+    "MAX_PERIOD_DAYS",
     "DayRow",
     "Figures",
     "Report",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 CLOSED_TICKET_STATUSES = ("resolved", "closed")
+# A year, leap day included: the console draws every day, and 0001 to 9999 would be a page of 750 MB.
+MAX_PERIOD_DAYS = 366
 # The space too: "where is my order ?" is "where is my order".
 _TRAILING = "?？!！。. "
 
@@ -187,11 +190,18 @@ def build_report(
 
     Tiers come in ``tier_order`` (lowest first); a tier found in the data but no
     longer configured comes after them, so no figure is lost. The totals list
-    every configured tier, the days only those with something to show.
+    every configured tier, the days only those with something to show. A period
+    that is empty, longer than :data:`MAX_PERIOD_DAYS` or beyond the calendar
+    raises ValueError.
     """
     if since >= until:
         raise ValueError(f"the period is empty: {since} is not before {until}")
-    start, end = _utc_midnight(since, zone), _utc_midnight(until, zone)
+    if (until - since).days > MAX_PERIOD_DAYS:
+        raise ValueError(f"the period {since} to {until} is longer than {MAX_PERIOD_DAYS} days")
+    try:
+        start, end = _utc_midnight(since, zone), _utc_midnight(until, zone)
+    except OverflowError:
+        raise ValueError(f"the period {since} to {until} is outside the calendar in {zone.key}") from None
     tallies: defaultdict[tuple[date, str], _Tally] = defaultdict(_Tally)
 
     def tally(at: datetime, tier: str) -> _Tally:

@@ -214,7 +214,9 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
     tiers = load_tiers(settings.tiers_file)
     with sessions_for(settings.database_url)() as session:
         try:
-            report = build_report(session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers])
+            report = build_report(
+                session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers]
+            )
         except ValueError as error:
             raise CliError(str(error)) from None
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.format_text())
@@ -224,6 +226,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.run import run
 
     run(settings)
+
+
+# Only these use a secret: every other command runs with none set.
+SECRET_COMMANDS = frozenset({cmd_token, cmd_run})
 
 
 def _display_url(url: str) -> str:
@@ -311,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        args.func(load_settings(), args)
+        args.func(load_settings(secrets=args.func in SECRET_COMMANDS), args)
     except (CliError, ConfigError, TierConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

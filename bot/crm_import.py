@@ -8,6 +8,7 @@ update that record, so a newer export can be imported over an older one.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Customer, Order
@@ -50,13 +51,19 @@ class ImportResult:
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Each data row with its line number in the file, after checking the header."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # Not read_text: it would turn a \r inside a quoted field into \n.
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = path.read_bytes()[: error.start].count(b"\n") + 1
         raise CsvImportError(path, line, "not UTF-8 text") from None
     except OSError as error:
         raise CsvImportError(path, 0, error.strerror or str(error)) from None
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    if "\x00" in text:
+        # PostgreSQL stores no NUL in text, and refuses the whole import with an error of its own.
+        raise CsvImportError(path, text[: text.index("\x00")].count("\n") + 1, "NUL character")
+    # Lines end at \n or \r alone, as the csv module expects: str.splitlines also splits at
+    # \f, \x1c or \u2028, which a field may hold.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     record_start = 1  # where the record being read begins, for errors inside quoted fields
     try:
         header = reader.fieldnames or []
@@ -83,7 +90,7 @@ def _customer(path: Path, line: int, row: dict[str, str]) -> Customer:
         raise bad("name must be 1-120 characters")
     if row["phone"] and not _PHONE.fullmatch(row["phone"]):
         raise bad(f"phone {row['phone']!r} is not a phone number")
-    if row["email"] and not _EMAIL.fullmatch(row["email"]):
+    if row["email"] and (len(row["email"]) > 254 or not _EMAIL.fullmatch(row["email"])):
         raise bad(f"email {row['email']!r} is not an e-mail address")
     if row["language"] not in LANGUAGES:
         raise bad(f"language must be one of {sorted(LANGUAGES)}, not {row['language']!r}")
@@ -145,7 +152,14 @@ def import_crm(
         _unique(customers_csv, line, seen_customers, customer.id, "customer id")
         if customer.phone:
             _unique(customers_csv, line, seen_phones, customer.phone, "phone")
-        customers.append(customer)
+        customers.append((line, customer))
+    # A phone is one customer's, stored or not; the file may move phones among its own customers.
+    stored = select(Customer.phone, Customer.id).where(Customer.phone.is_not(None))
+    owners = dict(session.execute(stored).tuples().all())
+    for line, customer in customers:
+        owner = owners.get(customer.phone)
+        if owner is not None and owner not in seen_customers:
+            raise CsvImportError(customers_csv, line, f"phone {customer.phone!r} is stored for customer {owner!r}")
 
     rows = list(_rows(orders_csv, ORDER_COLUMNS))
     shift = timedelta(0)
@@ -161,7 +175,9 @@ def import_crm(
             raise CsvImportError(orders_csv, line, f"unknown customer {order.customer_id!r}")
         orders.append(order)
 
-    for record in (*customers, *orders):
+    # Free this file's customers' phones first: a swap between two of them would collide half-way.
+    session.execute(update(Customer).where(Customer.id.in_(seen_customers)).values(phone=None))
+    for record in (*(customer for _, customer in customers), *orders):
         session.merge(record)
     session.flush()
-    return ImportResult(len(customers), len(orders), [c.id for c in customers])
+    return ImportResult(len(customers), len(orders), [customer.id for _, customer in customers])

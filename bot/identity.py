@@ -52,7 +52,8 @@ def verify_token(
     if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed token")
     payload, dot, mac = token.partition(".")
-    if not dot or not payload.isascii():
+    # ASCII only: compare_digest refuses other strings with a TypeError, not a verdict.
+    if not dot or not token.isascii():
         raise InvalidToken("malformed token")
     if not hmac.compare_digest(mac, _mac(secret, payload)):
         raise InvalidToken("bad signature")

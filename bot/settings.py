@@ -1,8 +1,9 @@
 """Every setting of the product, read from the environment in this one place.
 
 Defaults serve one machine with no extra servers. Secrets have working defaults
-only in demo mode (``BOT_DEMO=1``, which ``make run`` sets); elsewhere a missing
-secret stops the process with a message naming the variable.
+only in demo mode (``BOT_DEMO=1``, which ``make run`` sets); elsewhere a missing,
+published or short secret stops the process with a message naming the variable.
+Commands that use no secret load the settings without them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ _DEMO_SECRETS = {
     "RASA_TOKEN": "demo-rasa-token-not-for-production",
     "CONSOLE_SECRET": "demo-console-secret-not-for-production",
     "REST_TOKEN": "demo-rest-token-not-for-production",
+    "ACTION_TOKEN": "demo-action-token-not-for-production",
 }
 _PLACEHOLDERS = {"", "changethis", "changeme", "secret"}
+# Outside demo mode; secrets.token_urlsafe(32) gives 43 characters.
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(Exception):
@@ -43,6 +47,7 @@ class Settings:
     rasa_token: str
     console_secret: str
     rest_token: str  # empty: the REST channel is off
+    action_token: str  # the Rasa server's bearer token at the action server
     tiers_file: Path
     host: str
     rasa_port: int
@@ -93,6 +98,7 @@ class Settings:
             "RASA_TOKEN": self.rasa_token,
             "CONSOLE_SECRET": self.console_secret,
             "REST_TOKEN": self.rest_token,
+            "ACTION_TOKEN": self.action_token,
             "TIERS_FILE": str(self.tiers_file),
             "BOT_HOST": self.host,
             "RASA_PORT": str(self.rasa_port),
@@ -155,30 +161,41 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
-def _secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
-    value = _optional_secret(env, name, demo_mode)
-    if not value:
+def _secret(env: Mapping[str, str], name: str, demo_mode: bool, *, optional: bool = False) -> str:
+    """The secret ``name``; an ``optional`` one left unset is empty, which turns its feature off."""
+    value = env.get(name, "").strip()
+    if demo_mode:
+        if value.lower() not in _PLACEHOLDERS:
+            return value
+        logger.warning("%s is not set: using the demo value (BOT_DEMO=1)", name)
+        return _DEMO_SECRETS[name]
+    if optional and not value:
+        return ""
+    if value.lower() in _PLACEHOLDERS:
         raise ConfigError(f"{name} must be set to a secret of your own (or set BOT_DEMO=1 for a demo)")
+    # The demo values are published with the code, and a short secret can be guessed.
+    if value in _DEMO_SECRETS.values():
+        raise ConfigError(f"{name} is a published demo value: set a secret of your own")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{name} is too short: use a random secret of at least {MIN_SECRET_LENGTH} characters")
     return value
 
 
-def _optional_secret(env: Mapping[str, str], name: str, demo_mode: bool) -> str:
-    """A secret whose absence turns its feature off, outside demo mode."""
-    value = env.get(name, "").strip()
-    if value.lower() not in _PLACEHOLDERS:
-        return value
-    if not demo_mode:
-        return ""
-    logger.warning("%s is not set: using the demo value (BOT_DEMO=1)", name)
-    return _DEMO_SECRETS[name]
+def load_settings(env: Mapping[str, str] | None = None, *, secrets: bool = True) -> Settings:
+    """Read the settings from ``env`` (the process environment by default).
 
-
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings from ``env`` (the process environment by default)."""
+    ``secrets=False`` is for commands that use no secret: the secret variables are
+    neither read nor checked, and the secret settings are empty.
+    """
     env = os.environ if env is None else env
     demo_mode = _flag(env.get("BOT_DEMO", ""))
+
+    def secret(name: str, *, optional: bool = False) -> str:
+        return _secret(env, name, demo_mode, optional=optional) if secrets else ""
+
     var_dir = Path(env.get("BOT_VAR_DIR") or ROOT / "var").resolve()
-    host = env.get("BOT_HOST", "localhost")
+    # Loopback unless told otherwise: in demo mode anyone who can connect knows the secrets.
+    host = env.get("BOT_HOST") or "localhost"
     rasa_port = _int(env, "RASA_PORT", 5005)
     action_port = _int(env, "ACTION_PORT", 5055)
     console_port = _int(env, "CONSOLE_PORT", 8000)
@@ -187,10 +204,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_mode=demo_mode,
         database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'bot.db'}",
         tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
-        identity_secret=_secret(env, "IDENTITY_SECRET", demo_mode),
-        rasa_token=_secret(env, "RASA_TOKEN", demo_mode),
-        console_secret=_secret(env, "CONSOLE_SECRET", demo_mode),
-        rest_token=_optional_secret(env, "REST_TOKEN", demo_mode),
+        identity_secret=secret("IDENTITY_SECRET"),
+        rasa_token=secret("RASA_TOKEN"),
+        console_secret=secret("CONSOLE_SECRET"),
+        rest_token=secret("REST_TOKEN", optional=True),
+        action_token=secret("ACTION_TOKEN"),
         tiers_file=Path(env.get("TIERS_FILE") or ROOT / "tiers.yml"),
         host=host,
         rasa_port=rasa_port,

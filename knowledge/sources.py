@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -121,33 +122,39 @@ def _add(
     def bad(problem: str) -> SourceError:
         return SourceError(path, line, problem)
 
-    entry_id = str(record.get("id") or "").strip()
+    def text(key: str) -> str:
+        value = record.get(key)
+        if isinstance(value, (list, dict)):
+            raise bad(f"{key} must be a text, not a {'list' if isinstance(value, list) else 'mapping'}")
+        return str(value or "").strip()
+
+    def texts(key: str) -> tuple[str, ...]:
+        values = record.get(key) or []
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise bad(f"entry {entry_id!r} ({lang}): {key} must be a list of texts")
+        return tuple(v.strip() for v in values)
+
+    entry_id = text("id")
     if not entry_id:
         raise bad("entry has no id")
     if lang not in LANGUAGES:
         raise bad(f"entry {entry_id!r}: language must be one of {LANGUAGES}, not {lang!r}")
-    question = str(record.get("question") or "").strip()
-    answer = str(record.get("answer") or "").strip()
+    question, answer = text("question"), text("answer")
     if not question:
         raise bad(f"entry {entry_id!r} ({lang}) has no question")
     if not answer and require_answers:
         raise bad(f"entry {entry_id!r} ({lang}) has no answer")
-    variants = record.get("variants") or []
-    if not isinstance(variants, list) or not all(isinstance(v, str) and v.strip() for v in variants):
-        raise bad(f"entry {entry_id!r} ({lang}): variants must be a list of texts")
-    entry_tiers = tuple(record.get("tiers") or ())
+    variants, tags, entry_tiers = texts("variants"), texts("tags"), texts("tiers")
     if tiers is not None and set(entry_tiers) - tiers:
         raise bad(f"entry {entry_id!r}: unknown tier(s) {sorted(set(entry_tiers) - tiers)}")
 
     entry = entries.get(entry_id)
     if entry is None:
-        entry = entries[entry_id] = Entry(
-            id=entry_id, tags=tuple(record.get("tags") or ()), tiers=entry_tiers, source=f"{path}:{line}"
-        )
+        entry = entries[entry_id] = Entry(id=entry_id, tags=tags, tiers=entry_tiers, source=f"{path}:{line}")
     elif lang in entry.answers or not entry.source.startswith(f"{path}:"):
         raise bad(f"duplicate id {entry_id!r} (first at {entry.source})")
     entry.questions[lang] = question
-    entry.variants[lang] = [v.strip() for v in variants]
+    entry.variants[lang] = list(variants)
     entry.answers[lang] = answer
 
 
@@ -159,6 +166,8 @@ def _read_yaml(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
         raise SourceError(path, mark.line + 1 if mark else 0, f"bad YAML: {error.problem}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise SourceError(path, 0, f"bad YAML: {error}") from None
+    except RecursionError:
+        raise SourceError(path, 0, "bad YAML: nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise SourceError(path, 1, "expected a mapping with an 'entries' list")
     for item in data["entries"]:
@@ -170,7 +179,7 @@ def _read_yaml(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
             raise SourceError(path, line, f"entry {item.get('id')!r} has no zh or en block")
         unknown = set(item) - {"id", "tags", "tiers", "__line__", *LANGUAGES}
         if unknown:
-            raise SourceError(path, line, f"entry {item.get('id')!r}: unknown key(s) {sorted(unknown)}")
+            raise SourceError(path, line, f"entry {item.get('id')!r}: unknown key(s) {sorted(map(str, unknown))}")
         for lang in blocks:
             block = item[lang]
             if not isinstance(block, dict):
@@ -189,13 +198,24 @@ class _LineLoader(yaml.SafeLoader):
         mapping["__line__"] = node.start_mark.line + 1
         return mapping
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A scalar YAML resolves but Python refuses (2024-13-01, an int of 5000 digits) raises a
+        # bare ValueError; give it the node's line.
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(None, None, str(error), node.start_mark) from None
+
 
 def _read_csv(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # Not read_text: it would turn a \r inside a quoted field into \n.
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SourceError(path, path.read_bytes()[: error.start].count(b"\n") + 1, "not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    # Lines end at \n or \r alone, as the csv module expects: str.splitlines also splits at
+    # \f, \x1c or \u2028, which a field may hold.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     missing = {"id", "lang", "question", "answer"} - set(reader.fieldnames or [])
     if missing:
         raise SourceError(path, 1, f"missing column(s) {', '.join(sorted(missing))}")
@@ -215,7 +235,8 @@ def _read_csv(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # JSON Lines end at \n; a JSON string may hold \u2028, where str.splitlines would split.
+        lines = path.read_text(encoding="utf-8").split("\n")
     except UnicodeDecodeError as error:
         raise SourceError(path, path.read_bytes()[: error.start].count(b"\n") + 1, "not UTF-8 text") from None
     for number, line in enumerate(lines, start=1):
@@ -225,6 +246,9 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise SourceError(path, number, f"bad JSON: {error.msg}") from None
+        except (ValueError, RecursionError) as error:
+            # An int of over 4300 digits, or arrays nested deeper than the interpreter's stack.
+            raise SourceError(path, number, f"bad JSON: {error}") from None
         if not isinstance(record, dict):
             raise SourceError(path, number, "each line must be a JSON object")
         yield number, str(record.get("lang", "")), record

@@ -175,6 +175,18 @@ def test_an_empty_period_is_refused(session):
         build_report(session, since=UNTIL, until=SINCE, zone=SHANGHAI, tier_order=[])
 
 
+def test_a_period_is_at_most_366_days(session):
+    build_report(session, since=SINCE, until=SINCE + timedelta(days=366), zone=SHANGHAI, tier_order=[])
+    with pytest.raises(ValueError, match="longer than 366 days"):
+        build_report(session, since=SINCE, until=SINCE + timedelta(days=367), zone=SHANGHAI, tier_order=[])
+
+
+def test_a_period_outside_the_calendar_is_refused(session):
+    # Midnight of 0001-01-01 in Shanghai is still year 0 in UTC.
+    with pytest.raises(ValueError, match="outside"):
+        build_report(session, since=date(1, 1, 1), until=date(1, 1, 2), zone=SHANGHAI, tier_order=[])
+
+
 def test_questions_are_grouped_by_their_normalised_text():
     assert normalize_question("  Where is   my ORDER ?? ") == "where is my order"
     assert normalize_question("我的订单在哪里？") == "我的订单在哪里"
@@ -205,10 +217,8 @@ def test_json_and_text_forms(report):
 
 @pytest.fixture
 def env(tmp_path: Path, db_url: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": db_url, "IDENTITY_SECRET": "cli-secret", "RASA_TOKEN": "cli-token",
-        "CONSOLE_SECRET": "cli-console-secret", "SERVICE_TIMEZONE": "Asia/Shanghai", "PATH": "/usr/bin:/bin",
-    }
+    # No secrets: a report needs none.
+    return {"DATABASE_URL": db_url, "SERVICE_TIMEZONE": "Asia/Shanghai", "PATH": "/usr/bin:/bin"}
 
 
 def bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -228,9 +238,10 @@ def test_bot_report_prints_json(env, db_url):
     assert data["top_gaps"][0]["example"] == "CAN I PAY WITH CRYPTO"
 
     before = datetime.now(SHANGHAI).date()
-    text = bot(env, "report", "--since", "2026-03-01")
+    since = before - timedelta(days=30)
+    text = bot(env, "report", "--since", str(since))
     assert text.returncode == 0, text.stderr
-    assert any(f"2026-03-01 to {day}" in text.stdout for day in (before, datetime.now(SHANGHAI).date()))
+    assert any(f"{since} to {day}" in text.stdout for day in (before, datetime.now(SHANGHAI).date()))
 
 
 def test_bot_report_refuses_a_bad_date_or_an_empty_period(env):
@@ -239,3 +250,52 @@ def test_bot_report_refuses_a_bad_date_or_an_empty_period(env):
     assert "--since must be a date like 2024-03-01, not '2026-13-01'" in bad.stderr
     empty = bot(env, "report", "--since", "2026-03-02", "--until", "2026-03-02")
     assert empty.returncode == 1 and "--since 2026-03-02 must be before --until 2026-03-02" in empty.stderr
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "problem"),
+    [("0001-01-01", "9999-12-31", "longer than 366 days"), ("0001-01-01", "0001-01-02", "outside")],
+)
+def test_bot_report_refuses_a_period_it_cannot_cover(env, since, until, problem):
+    result = bot(env, "report", "--since", since, "--until", until)
+    assert result.returncode == 1 and problem in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def console(db_url):
+    from fastapi.testclient import TestClient
+
+    from bot.agents import add_agent
+    from bot.console.app import create_app
+    from bot.settings import load_settings
+    from tests.test_console_auth import sign_in
+
+    with sessions_for(db_url).begin() as session:
+        add_agent(session, username="sam", display_name="Sam", role="supervisor", password="sam-password")
+    settings = load_settings({
+        "DATABASE_URL": db_url, "IDENTITY_SECRET": "i" * 32, "RASA_TOKEN": "r" * 32, "CONSOLE_SECRET": "c" * 32,
+        "ACTION_TOKEN": "a" * 32, "RASA_PORT": "9",
+    })
+    with TestClient(create_app(settings)) as client:
+        sign_in(client, "sam", "sam-password")
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "problem"),
+    [
+        ("0001-01-01", "9999-12-30", "longer than 366 days"),
+        ("2026-01-01", "2027-01-02", "longer than 366 days"),
+        ("0001-01-01", "0001-01-02", "outside"),
+        ("9999-12-30", "9999-12-31", "the end must be before 9999-12-31"),
+        ("2026-03-02", "2026-03-01", "the start must not be after the end"),
+        ("2026-03-01", "abc", "not a date: 'abc'"),
+    ],
+)
+def test_the_analytics_page_refuses_a_period_it_cannot_show(console, since, until, problem):
+    response = console.get("/analytics", params={"since": since, "until": until})
+    assert response.status_code == 422 and problem in response.json()["detail"]
+
+
+def test_the_analytics_page_shows_a_year(console):
+    assert console.get("/analytics", params={"since": "2026-01-01", "until": "2027-01-01"}).status_code == 200

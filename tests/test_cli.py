@@ -8,14 +8,18 @@ import pytest
 
 from bot.identity import verify_token
 from bot.settings import ROOT
+from tests.knowledge.conftest import KB, QUERIES
 from tests.test_crm_import import CUSTOMERS, ORDERS, counts, write
+
+IDENTITY_SECRET = "cli-identity-secret-of-at-least-32-characters"
 
 
 @pytest.fixture
 def env(tmp_path: Path, db_url: str) -> dict[str, str]:
     return {
-        "DATABASE_URL": db_url, "IDENTITY_SECRET": "cli-secret", "RASA_TOKEN": "cli-token",
-        "CONSOLE_SECRET": "cli-console-secret", "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": db_url, "IDENTITY_SECRET": IDENTITY_SECRET, "RASA_TOKEN": "cli-rasa-token-of-32-characters-or-more",
+        "CONSOLE_SECRET": "cli-console-secret-of-32-characters-or-more",
+        "ACTION_TOKEN": "cli-action-token-of-32-characters-or-more", "PATH": "/usr/bin:/bin",
     }
 
 
@@ -49,7 +53,7 @@ def test_an_import_with_a_broken_line_names_it_and_changes_nothing(tmp_path, env
 def test_token_signs_for_a_known_customer_only(tmp_path, env):
     bot(env, "customers", "import", *map(str, write(tmp_path)))
     token = bot(env, "token", "C2", "--ttl", "60").stdout.strip()
-    assert verify_token("cli-secret", token) == "C2"
+    assert verify_token(IDENTITY_SECRET, token) == "C2"
     unknown = bot(env, "token", "C404")
     assert unknown.returncode == 1 and "no customer 'C404'" in unknown.stderr
 
@@ -57,6 +61,27 @@ def test_token_signs_for_a_known_customer_only(tmp_path, env):
 def test_a_missing_secret_is_a_clear_error(env):
     result = bot({**env, "IDENTITY_SECRET": ""}, "token", "C1")
     assert result.returncode == 1 and "IDENTITY_SECRET must be set" in result.stderr
+
+
+def test_a_short_secret_is_refused_by_name(env):
+    result = bot({**env, "IDENTITY_SECRET": "cli-secret"}, "token", "C1")
+    assert result.returncode == 1 and "IDENTITY_SECRET is too short" in result.stderr
+
+
+def test_run_refuses_to_start_without_its_secrets(db_url):
+    result = bot({"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, "run")
+    assert result.returncode == 1 and "IDENTITY_SECRET must be set" in result.stderr
+
+
+def test_commands_that_need_no_secret_run_without_any(tmp_path, db_url):
+    no_secrets = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
+    assert bot(no_secrets, "db", "init").returncode == 0
+    imported = bot(no_secrets, "customers", "import", *map(str, write(tmp_path)))
+    assert imported.returncode == 0, imported.stderr
+    assert counts(db_url) == (2, 3)
+    evaluated = bot(no_secrets, "kb", "eval", "--kb", str(KB / "shop.yml"), "--queries", str(QUERIES), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert '"top1"' in evaluated.stdout
 
 
 def test_agents_add_prints_a_working_token_and_refuses_a_duplicate(env, db_url):

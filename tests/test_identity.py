@@ -48,8 +48,14 @@ def test_a_channel_token_is_not_a_customer_token():
 
 @pytest.mark.parametrize(
     "token",
-    [None, 42, "", "no-dot", ".", "a.b", "é.x", "x" * 5000, {"sub": "C00042"}],
+    [None, 42, "", "no-dot", ".", "a.b", "é.x", "x" * 5000, {"sub": "C00042"}, "x.é", "x.\ud800"],
 )
 def test_garbage_is_refused_as_malformed_or_forged(token):
     with pytest.raises(InvalidToken):
         verify_token(SECRET, token, now=NOW)
+
+
+def test_a_signature_part_that_is_not_ascii_is_malformed():
+    payload = sign_token(SECRET, "C00042", 3600, now=NOW).split(".")[0]
+    with pytest.raises(InvalidToken, match="malformed"):
+        verify_token(SECRET, f"{payload}.签名", now=NOW)

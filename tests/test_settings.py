@@ -1,6 +1,14 @@
+import ipaddress
+import socket
+
 import pytest
 
 from bot.settings import ConfigError, load_settings
+
+SECRETS = {
+    "IDENTITY_SECRET": "i" * 32, "RASA_TOKEN": "r" * 32, "CONSOLE_SECRET": "c" * 32, "ACTION_TOKEN": "a" * 32,
+}
+DEMO_VALUES = {name: value for name, value in load_settings({"BOT_DEMO": "1"}).to_env().items() if name in {*SECRETS, "REST_TOKEN"}}
 
 
 def test_secrets_must_be_set_outside_demo_mode():
@@ -10,6 +18,8 @@ def test_secrets_must_be_set_outside_demo_mode():
         load_settings({"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "changethis"})
     with pytest.raises(ConfigError, match="CONSOLE_SECRET"):
         load_settings({"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "y" * 32})
+    with pytest.raises(ConfigError, match="ACTION_TOKEN"):
+        load_settings({"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "y" * 32, "CONSOLE_SECRET": "z" * 32})
 
 
 def test_demo_mode_has_working_defaults():
@@ -35,8 +45,38 @@ def test_settings_survive_the_trip_through_the_environment():
 
 
 def test_the_rest_channel_is_off_until_its_token_is_set():
-    secrets = {"IDENTITY_SECRET": "x" * 32, "RASA_TOKEN": "y" * 32, "CONSOLE_SECRET": "z" * 32}
-    assert load_settings(secrets).rest_token == ""
-    assert load_settings({**secrets, "REST_TOKEN": "changeme"}).rest_token == ""
-    assert load_settings({**secrets, "REST_TOKEN": "r" * 32}).rest_token == "r" * 32
+    assert load_settings(SECRETS).rest_token == ""
+    assert load_settings({**SECRETS, "REST_TOKEN": "t" * 32}).rest_token == "t" * 32
     assert load_settings({"BOT_DEMO": "1"}).rest_token
+
+
+@pytest.mark.parametrize("name", [*SECRETS, "REST_TOKEN"])
+@pytest.mark.parametrize("value", ["changeme", "s" * 31, "published demo value"])
+def test_outside_demo_mode_a_known_or_short_secret_is_refused_by_name(name, value):
+    value = DEMO_VALUES[name] if value == "published demo value" else value
+    with pytest.raises(ConfigError, match=name):
+        load_settings({**SECRETS, name: value})
+
+
+def test_no_demo_value_is_accepted_under_another_name():
+    with pytest.raises(ConfigError, match="IDENTITY_SECRET"):
+        load_settings({**SECRETS, "IDENTITY_SECRET": DEMO_VALUES["RASA_TOKEN"]})
+
+
+def test_demo_mode_accepts_any_secret_it_is_given():
+    assert load_settings({"BOT_DEMO": "1", "IDENTITY_SECRET": "short"}).identity_secret == "short"
+
+
+def test_settings_for_a_command_that_needs_no_secret_neither_ask_for_nor_hold_one():
+    settings = load_settings({"IDENTITY_SECRET": "short", "DATABASE_URL": "sqlite:///x.db"}, secrets=False)
+    assert settings.database_url == "sqlite:///x.db"
+    assert {settings.identity_secret, settings.rasa_token, settings.console_secret, settings.rest_token,
+            settings.action_token} == {""}
+
+
+@pytest.mark.parametrize("env", [{}, {"BOT_HOST": ""}])
+def test_demo_mode_binds_to_loopback_unless_told_otherwise(env):
+    host = load_settings({"BOT_DEMO": "1", **env}).host
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    assert addresses and all(ipaddress.ip_address(address).is_loopback for address in addresses)
+    assert load_settings({"BOT_DEMO": "1", "BOT_HOST": "0.0.0.0"}).host == "0.0.0.0"

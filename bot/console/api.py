@@ -7,7 +7,7 @@ console's session cookie with its CSRF token in ``X-CSRF-Token`` on writes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
@@ -29,9 +29,12 @@ from bot.handoffs import (
     queue_position,
 )
 
-__all__ = ["router"]
+__all__ = ["RowId", "router"]
 
 router = APIRouter(prefix="/api", tags=["agents"])
+# A row's id in a path or a query: SQLite raises on an integer wider than 64 bits instead
+# of finding nothing.
+RowId = Annotated[int, Field(ge=0, lt=2**63)]
 
 
 class MessageIn(BaseModel):
@@ -113,12 +116,12 @@ def list_handoffs(session: SessionDep, agent: AgentDep, status_filter: str | Non
 
 
 @router.get("/handoffs/{handoff_id}")
-def read_handoff(handoff_id: int, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+def read_handoff(handoff_id: RowId, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
     return _detail(session, _handoff(session, handoff_id))
 
 
 @router.post("/handoffs/{handoff_id}/accept")
-def accept_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+def accept_handoff(handoff_id: RowId, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
     _change(request, session, lambda: accept(session, handoff_id, agent))
     session.expire_all()
     return _detail(session, _handoff(session, handoff_id))
@@ -126,7 +129,7 @@ def accept_handoff(handoff_id: int, request: Request, session: SessionDep, agent
 
 @router.post("/handoffs/{handoff_id}/messages", status_code=status.HTTP_201_CREATED)
 def send_message(
-    handoff_id: int, body: MessageIn, request: Request, session: SessionDep, agent: AgentDep
+    handoff_id: RowId, body: MessageIn, request: Request, session: SessionDep, agent: AgentDep
 ) -> dict[str, Any]:
     """Stores the reply, then delivers it; ``delivered`` is false while Rasa cannot take it."""
     message = _change(request, session, lambda: post_agent_message(session, handoff_id, agent, body.text))
@@ -135,14 +138,14 @@ def send_message(
 
 
 @router.post("/handoffs/{handoff_id}/close")
-def close_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+def close_handoff(handoff_id: RowId, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
     _change(request, session, lambda: close(session, handoff_id, agent))
     session.expire_all()
     return _detail(session, _handoff(session, handoff_id))
 
 
 @router.post("/handoffs/{handoff_id}/ticket")
-def convert_handoff(handoff_id: int, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+def convert_handoff(handoff_id: RowId, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
     """Ends the handoff as a ticket drafted from the conversation; the customer is told its number."""
     tiers = request.app.state.tiers
     _change(request, session, lambda: convert_to_ticket(session, handoff_id, agent, tiers=tiers))

@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from python_multipart.exceptions import FormParserError
 
 from bot.console import api, events, pages, shop
 from bot.console.auth import NotSignedIn
@@ -52,6 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def to_sign_in(request: Request, exc: NotSignedIn) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(FormParserError)
+    async def malformed_form(request: Request, exc: FormParserError) -> Response:
+        # Starlette before 1.0 (FastAPI 0.128 takes no later) lets python-multipart's error on a
+        # broken form body through as a 500; the client's body is at fault.
+        return JSONResponse({"detail": "malformed form"}, status_code=400)
 
     @app.middleware("http")
     async def no_framing(request: Request, call_next) -> Response:

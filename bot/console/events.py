@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.console.api import RowId
 from bot.console.auth import AgentDep
 from bot.db.models import Handoff, HandoffMessage
 from bot.handoffs import OPEN
@@ -49,7 +50,9 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _stream(request: Request, sessions: sessionmaker[Session], handoff_id: int | None) -> AsyncIterator[str]:
+async def _stream(
+    request: Request, sessions: sessionmaker[Session], handoff_id: int | None, after: int
+) -> AsyncIterator[str]:
     def look(state: dict[str, Any]) -> list[str]:
         out = []
         with sessions() as session:
@@ -71,7 +74,7 @@ async def _stream(request: Request, sessions: sessionmaker[Session], handoff_id:
                     out.append(_event("status", {"status": status}))
         return out
 
-    state: dict[str, Any] = {"after": int(request.query_params.get("after") or 0)}
+    state: dict[str, Any] = {"after": after}
     quiet = 0
     while not await request.is_disconnected():
         events = await asyncio.to_thread(look, state)
@@ -85,9 +88,10 @@ async def _stream(request: Request, sessions: sessionmaker[Session], handoff_id:
 
 
 @router.get("/events")
-def events(request: Request, agent: AgentDep, handoff: int | None = None) -> StreamingResponse:
+def events(request: Request, agent: AgentDep, handoff: RowId | None = None, after: RowId = 0) -> StreamingResponse:
+    """The changes since message ``after`` of ``handoff``, and of the queue; a malformed query is a 422."""
     return StreamingResponse(
-        _stream(request, request.app.state.sessions, handoff),
+        _stream(request, request.app.state.sessions, handoff, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

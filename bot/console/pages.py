@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from bot.agents import FAILURE_WINDOW, MAX_PASSWORD, TooManyFailures, sign_in
 from bot.analytics import build_report
 from bot.complaints import TICKET_CATEGORIES, category_label
+from bot.console.api import RowId
 from bot.console.auth import (
     LOGIN_CSRF_COOKIE,
     SessionDep,
@@ -193,7 +195,7 @@ def queue_partial(request: Request, session: SessionDep, agent: PageAgent) -> HT
 
 
 @router.get("/handoffs/{handoff_id}")
-def handoff_page(handoff_id: int, request: Request, session: SessionDep, agent: PageAgent) -> HTMLResponse:
+def handoff_page(handoff_id: RowId, request: Request, session: SessionDep, agent: PageAgent) -> HTMLResponse:
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, translate(language_of(request), "not_found"))
@@ -243,7 +245,7 @@ def tickets_page(
 
 @router.post("/tickets/{ticket_id}/status", dependencies=[Depends(require_csrf)])
 def change_ticket(
-    ticket_id: int,
+    ticket_id: RowId,
     request: Request,
     session: SessionDep,
     agent: PageAgent,
@@ -286,7 +288,8 @@ async def add_gap_entry(request: Request, agent: PageAgent) -> Response:
     entry_id = field("entry_id")
     questions = {lang: field(f"question_{lang}") for lang in ("zh", "en") if field(f"question_{lang}")}
     answers = {lang: field(f"answer_{lang}") for lang in ("zh", "en") if field(f"answer_{lang}")}
-    gap_ids = [int(g) for g in form.getlist("gap_id") if str(g).isdigit()]
+    # Ids as the page wrote them: isdigit() would pass "²", which int() refuses.
+    gap_ids = [int(g) for g in form.getlist("gap_id") if re.fullmatch(r"[0-9]{1,18}", str(g))]
     try:
         add_entry(
             _sources_dir(settings), entry_id=entry_id, questions=questions, answers=answers,
@@ -321,10 +324,17 @@ def analytics_page(
     settings, tiers = request.app.state.settings, request.app.state.tiers
     zone = settings.hours.zone
     today = datetime.now(zone).date()
-    start, end = _date(since, today - timedelta(days=6)), _date(until, today) + timedelta(days=1)
-    if start >= end:
+    start, last = _date(since, today - timedelta(days=6)), _date(until, today)
+    if start > last:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the start must not be after the end")
-    report = build_report(session, since=start, until=end, zone=zone, tier_order=[t.id for t in tiers.tiers])
+    # The report runs to the day after the last one, and the calendar has none after its last.
+    if last == date.max:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"the end must be before {date.max}")
+    end = last + timedelta(days=1)
+    try:
+        report = build_report(session, since=start, until=end, zone=zone, tier_order=[t.id for t in tiers.tiers])
+    except ValueError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
     lang = language_of(request)
     by_tier = [
         (_tier_label(request, total.tier, lang), {key: getattr(total.figures, key) for key in OUTCOME_COLOURS})
@@ -336,7 +346,7 @@ def analytics_page(
         per_day[row.day] = per_day.get(row.day, 0) + row.figures.conversations
     days = [(f"{d:%m-%d}", per_day.get(d, 0)) for d in (start + timedelta(days=n) for n in range((end - start).days))]
     return render(
-        request, "analytics.html", agent, report=report, since=start, until=end - timedelta(days=1),
+        request, "analytics.html", agent, report=report, since=start, until=last,
         tier_chart=stacked_bars(by_tier, OUTCOME_COLOURS), day_chart=column_chart(days), colours=OUTCOME_COLOURS,
     )
 

@@ -34,7 +34,7 @@ from tests.factories import add_customer
 from tests.integration import wechat_platform as wechat
 from tests.integration.wechat_platform import WeChatPlatform
 
-SECRET = "integration-identity-secret"
+SECRET = "integration-identity-secret-0123456789"
 PASSWORD = "correct-horse-battery"
 
 
@@ -153,9 +153,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatf
         {
             "BOT_VAR_DIR": str(var_dir),
             "IDENTITY_SECRET": SECRET,
-            "RASA_TOKEN": "integration-rasa-token",
-            "CONSOLE_SECRET": "integration-console-secret",
-            "ACTION_TOKEN": "integration-action-token",
+            "RASA_TOKEN": "integration-rasa-token-0123456789abcdef",
+            "CONSOLE_SECRET": "integration-console-secret-0123456789",
+            "ACTION_TOKEN": "integration-action-token-0123456789ab",
             # Demo mode opens the demo shop with the chat widget; every secret is still set.
             "BOT_DEMO": "1",
             "BOT_HOST": "127.0.0.1",
