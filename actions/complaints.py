@@ -14,23 +14,22 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
 
 from actions import runtime
 from actions.handoff import escalate
 from bot.complaints import (
     CATEGORIES,
     MAX_DESCRIPTION,
+    Settlement,
     category_label,
-    delivery_of,
     detect_category,
     find_own_order,
     orders_for_choice,
+    settle,
 )
-from bot.db.models import Order, Ticket, TicketUpdate
 from bot.escalation import complaint_goes_to_person
 from bot.outcomes import TICKET
-from bot.tickets import OPEN_STATUSES, STATUS_LABELS, open_tickets_of
+from bot.tickets import STATUS_LABELS, resolution_for, tickets_of_conversation
 
 FORM_SLOTS = ("complaint_category", "complaint_order", "complaint_description", "complaint_cancelled", "complaint_route")
 NO_ORDER = {"none", "no", "no order", "no specific order", "not about an order", "没有", "无", "与订单无关", "没有订单"}
@@ -205,37 +204,35 @@ class ActionSubmitComplaint(Action):
                 hours=tier.policy.ticket_sla_hours,
                 due=runtime.local_time(ticket.sla_due_at),
             )
-            order = session.scalar(
-                select(Order).where(Order.id == draft["order_id"], Order.customer_id == customer_id)
-            ) if customer_id and draft["order_id"] else None
-            if order is not None:
-                self._settle(dispatcher, ticket, order, tier.policy, lang)
+            settlement = settle(
+                session, customer_id=customer_id, order_id=draft["order_id"], category=ticket.category,
+                policy=tier.policy, today=runtime.today(),
+            )
+        if settlement is not None:
+            _tell(dispatcher, settlement, lang)
         return _reset()
 
-    @staticmethod
-    def _settle(dispatcher: CollectingDispatcher, ticket: Ticket, order: Order, policy: Any, lang: str) -> None:
-        if ticket.category == "late_delivery":
-            delivery = delivery_of(order, runtime.today())
-            if delivery.status == "delivered":
-                dispatcher.utter_message(response="utter_delivery_shows_delivered", order=order.id)
-                return
-            response = "utter_delivery_late" if delivery.days_late else "utter_delivery_on_time"
-            dispatcher.utter_message(
-                response=response,
-                order=order.id,
-                status=_status_label(order.status, lang),
-                expected=f"{delivery.expected:%Y-%m-%d}",
-                days=delivery.days_late,
-            )
-            coupon = policy.late_delivery_coupon(delivery.days_late)
-            if coupon:
-                dispatcher.utter_message(response="utter_late_coupon", amount=runtime.money(coupon, lang))
-        elif ticket.category == "refund_not_received":
-            response = {
-                "refunded": "utter_refund_issued",
-                "returned": "utter_refund_after_inspection",
-            }.get(order.status, "utter_refund_not_started")
-            dispatcher.utter_message(response=response, order=order.id)
+
+_SETTLEMENT_RESPONSES = {
+    "delivered": "utter_delivery_shows_delivered",
+    "late": "utter_delivery_late",
+    "on_time": "utter_delivery_on_time",
+    "refund_issued": "utter_refund_issued",
+    "refund_after_inspection": "utter_refund_after_inspection",
+    "refund_not_started": "utter_refund_not_started",
+}
+
+
+def _tell(dispatcher: CollectingDispatcher, settlement: Settlement, lang: str) -> None:
+    dispatcher.utter_message(
+        response=_SETTLEMENT_RESPONSES[settlement.case],
+        order=settlement.order_id,
+        status=_status_label(settlement.status, lang),
+        expected=f"{settlement.expected:%Y-%m-%d}" if settlement.expected else "",
+        days=settlement.days_late,
+    )
+    if settlement.coupon:
+        dispatcher.utter_message(response="utter_late_coupon", amount=runtime.money(settlement.coupon, lang))
 
 
 _STATUS = {
@@ -262,23 +259,12 @@ class ActionTicketStatus(Action):
         customer_id = tracker.get_slot("customer_id")
         lang = runtime.language(tracker)
         asked = TICKET_NUMBER.search(runtime.text(tracker))
+        number = asked.group(0).upper() if asked else None
         with runtime.sessions()() as session:
-            # A guest's own tickets are the guest tickets of this conversation: never those a
-            # signed-in customer opened in it before (the conversation id is no proof of identity).
-            own = (
-                Ticket.customer_id == customer_id
-                if customer_id
-                else (Ticket.sender_id == tracker.sender_id) & Ticket.customer_id.is_(None)
-            )
-            if asked:
-                tickets = list(session.scalars(select(Ticket).where(own, Ticket.number == asked.group(0).upper())))
-                if not tickets:
-                    dispatcher.utter_message(response="utter_ticket_not_found", number=asked.group(0).upper())
-                    return []
-            elif customer_id:
-                tickets = open_tickets_of(session, customer_id=customer_id)
-            else:
-                tickets = list(session.scalars(select(Ticket).where(own, Ticket.status.in_(OPEN_STATUSES))))
+            tickets = tickets_of_conversation(session, customer_id=customer_id, sender_id=tracker.sender_id, number=number)
+            if number and not tickets:
+                dispatcher.utter_message(response="utter_ticket_not_found", number=number)
+                return []
             if not tickets and not customer_id:
                 dispatcher.utter_message(response="utter_ticket_status_guest")
                 return []
@@ -311,8 +297,8 @@ class ActionTicketUpdate(Action):
         if update_id <= int(tracker.get_slot("ticket_last_update") or 0):
             return []
         with runtime.sessions()() as session:
-            update = session.get(TicketUpdate, update_id)
-            if update is None or update.ticket.sender_id != tracker.sender_id:
+            update = resolution_for(session, update_id=update_id, sender_id=tracker.sender_id)
+            if update is None:
                 return []
             dispatcher.utter_message(
                 response="utter_ticket_resolved", number=update.ticket.number, note=update.note

@@ -15,10 +15,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
 from actions import runtime
 from actions.handoff import escalate
+from bot.db.session import Session
 from bot.escalation import may_reach_person
 from bot.kb_log import record_answer, record_feedback, record_gap
 from bot.outcomes import ABANDONED, SELF_SERVED

@@ -17,15 +17,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from bot.db.models import Customer, Handoff, HandoffMessage, utcnow
+from bot.customers import callback_contact
 from bot.escalation import may_reach_person
 from bot.handoffs import (
     MAX_MESSAGE,
-    add_customer_message,
+    Notice,
     customer_facts,
     expected_wait_minutes,
+    notice_for,
     open_handoff,
     queue_position,
+    relay_customer_message,
 )
 from bot.outcomes import ESCALATED, TICKET, record_rating
 
@@ -88,7 +90,7 @@ def escalate(
     settings = runtime.settings()
     lang = runtime.language(tracker)
     tier = runtime.tier_of(tracker)
-    if not settings.hours.is_open(utcnow()):
+    if not settings.hours.is_open(runtime.utcnow()):
         dispatcher.utter_message(response="utter_agents_closed", hours=settings.hours.describe())
         buttons = [{"title": "提交工单" if lang == "zh" else "Open a ticket", "payload": "/complain"}]
         if tracker.get_slot("customer_id"):
@@ -152,16 +154,14 @@ class ActionRelayToAgent(Action):
         if not handoff_id or not text:
             return []
         with runtime.sessions().begin() as session:
-            handoff = session.get(Handoff, int(handoff_id))
-            if handoff is None or handoff.sender_id != tracker.sender_id:
-                return [SlotSet("handoff_id", None)]
-            add_customer_message(session, handoff, text[:MAX_MESSAGE])
-        return []
+            relayed = relay_customer_message(
+                session, handoff_id=int(handoff_id), sender_id=tracker.sender_id, text=text[:MAX_MESSAGE]
+            )
+        return [] if relayed else [SlotSet("handoff_id", None)]
 
 
-def _agent_name(message: HandoffMessage) -> str:
-    agent = message.handoff.agent
-    return agent.display_name if agent else "Lumo Shop"
+def _agent_name(notice: Notice) -> str:
+    return notice.agent or "Lumo Shop"
 
 
 class ActionHandoffEvent(Action):
@@ -187,28 +187,26 @@ class ActionHandoffEvent(Action):
             return []
         events: list[EventType] = [SlotSet("handoff_last_event", message_id)]
         with runtime.sessions()() as session:
-            message = session.get(HandoffMessage, message_id)
-            if message is None or message.handoff.sender_id != tracker.sender_id:
-                logger.warning("handoff message %s is not for %s", message_id, tracker.sender_id)
-                return []
-            handoff = message.handoff
-            if message.author == "agent":
-                dispatcher.utter_message(response="utter_from_agent", agent=_agent_name(message), message=message.text)
-            elif message.text == "joined":
-                dispatcher.utter_message(response="utter_agent_joined", agent=_agent_name(message))
-            elif message.text == "closed":
-                dispatcher.utter_message(response="utter_handoff_closed")
-                dispatcher.utter_message(response="utter_ask_rating")
-                events += [SlotSet("handoff_id", None), SlotSet("rating_for", handoff.id)]
-            elif message.text in ("expired", "ticketed"):
-                ticket = handoff.ticket
-                dispatcher.utter_message(
-                    response="utter_handoff_expired" if message.text == "expired" else "utter_handoff_ticketed",
-                    agent=_agent_name(message),
-                    number=ticket.number if ticket else "-",
-                    due=runtime.local_time(ticket.sla_due_at) if ticket else "-",
-                )
-                events.append(SlotSet("handoff_id", None))
+            notice = notice_for(session, message_id=message_id, sender_id=tracker.sender_id)
+        if notice is None:
+            logger.warning("handoff message %s is not for %s", message_id, tracker.sender_id)
+            return []
+        if notice.kind == "agent":
+            dispatcher.utter_message(response="utter_from_agent", agent=_agent_name(notice), message=notice.text)
+        elif notice.kind == "joined":
+            dispatcher.utter_message(response="utter_agent_joined", agent=_agent_name(notice))
+        elif notice.kind == "closed":
+            dispatcher.utter_message(response="utter_handoff_closed")
+            dispatcher.utter_message(response="utter_ask_rating")
+            events += [SlotSet("handoff_id", None), SlotSet("rating_for", notice.handoff_id)]
+        elif notice.kind in ("expired", "ticketed"):
+            dispatcher.utter_message(
+                response="utter_handoff_expired" if notice.kind == "expired" else "utter_handoff_ticketed",
+                agent=_agent_name(notice),
+                number=notice.ticket_number or "-",
+                due=runtime.local_time(notice.ticket_due) if notice.ticket_due else "-",
+            )
+            events.append(SlotSet("handoff_id", None))
         return events
 
 
@@ -241,12 +239,9 @@ class ActionRate(Action):
             return []
         handoff_id = tracker.get_slot("rating_for")
         with runtime.sessions().begin() as session:
-            if handoff_id:
-                handoff = session.get(Handoff, int(handoff_id))
-                if handoff is not None and handoff.sender_id == tracker.sender_id:
-                    handoff.rating = rating
             record_rating(
-                session, sender_id=tracker.sender_id, started_at=runtime.conversation_started(tracker), rating=rating
+                session, sender_id=tracker.sender_id, started_at=runtime.conversation_started(tracker), rating=rating,
+                handoff_id=int(handoff_id) if handoff_id else None,
             )
         dispatcher.utter_message(response="utter_thanks_for_rating")
         return [SlotSet("rating_for", None)]
@@ -263,16 +258,16 @@ class ActionRequestCallback(Action):
     ) -> list[EventType]:
         customer_id = tracker.get_slot("customer_id")
         with runtime.sessions().begin() as session:
-            customer = session.get(Customer, customer_id) if customer_id else None
-            if customer is None or not customer.phone:
+            contact = callback_contact(session, customer_id)
+            if contact is None:
                 dispatcher.utter_message(response="utter_callback_needs_phone")
                 return []
+            name, phone = contact
             ticket = runtime.open_ticket_for(
-                session, tracker, category="callback", order_id=None,
-                description=f"Call back {customer.name} on {customer.phone}",
+                session, tracker, category="callback", order_id=None, description=f"Call back {name} on {phone}"
             )
             runtime.note_outcome(session, tracker, TICKET)
-            number, phone = ticket.number, customer.phone
+            number = ticket.number
         masked = phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:]
         dispatcher.utter_message(
             response="utter_callback_booked", number=number, phone=masked, hours=runtime.settings().hours.describe()

@@ -20,7 +20,6 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from bot.binding import bind
-from bot.db.models import utcnow
 from bot.handoffs import open_handoff_of
 from bot.outcomes import ABANDONED, ESCALATED, record_outcome
 from bot.profiles import identify, profile_of
@@ -57,7 +56,7 @@ class ActionSessionStart(Action):
                 today=runtime.today(),
             )
         logger.info("session %s: %s", tracker.sender_id, profile.customer_id or "guest")
-        started = utcnow().replace(microsecond=0)
+        started = runtime.utcnow().replace(microsecond=0)
         events: list[EventType] = [SessionStarted(), SlotSet("conversation_started", started.isoformat())]
         events += [SlotSet(name, value) for name, value in profile.slots().items()]
         with runtime.sessions().begin() as session:

@@ -11,11 +11,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.complaints import open_ticket
-from bot.db.models import Ticket, utcnow
-from bot.db.session import sessions_for
+from bot.clock import utcnow
+from bot.complaints import TicketReceipt, open_ticket
+from bot.db.session import Session, Sessions, sessions_for
 from bot.outcomes import record_outcome
 from bot.settings import Settings, load_settings
 from bot.tiers import Tier, TierConfig, load_tiers
@@ -53,7 +52,7 @@ def tiers() -> TierConfig:
     return load_tiers(settings().tiers_file)
 
 
-def sessions() -> sessionmaker[Session]:
+def sessions() -> Sessions:
     return sessions_for(settings().database_url)
 
 
@@ -117,10 +116,10 @@ def local_time(moment: datetime) -> str:
 
 def open_ticket_for(
     session: Session, tracker: Tracker, *, category: str, order_id: str | None, description: str
-) -> Ticket:
+) -> TicketReceipt:
     """A ticket for this conversation's customer, on their tier's policy."""
     tier = tier_of(tracker)
-    return open_ticket(
+    ticket = open_ticket(
         session,
         policy=tier.policy,
         tier=tier.id,
@@ -132,6 +131,7 @@ def open_ticket_for(
         order_id=order_id,
         description=description,
     )
+    return TicketReceipt.of(ticket)
 
 
 def text(tracker: Tracker) -> str:

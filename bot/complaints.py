@@ -23,12 +23,15 @@ __all__ = [
     "MAX_DESCRIPTION",
     "TICKET_CATEGORIES",
     "Delivery",
+    "Settlement",
+    "TicketReceipt",
     "category_label",
     "delivery_of",
     "detect_category",
     "find_own_order",
     "open_ticket",
     "orders_for_choice",
+    "settle",
 ]
 
 CATEGORIES = {
@@ -131,6 +134,63 @@ def delivery_of(order: Order, today: date) -> Delivery:
     in_transit = order.status in {"placed", "paid", "shipped"}
     days_late = (today - expected).days if in_transit and today > expected else 0
     return Delivery(status=order.status, placed_at=order.placed_at, expected=expected, days_late=days_late)
+
+
+@dataclass(frozen=True)
+class TicketReceipt:
+    """What a customer is told of the ticket just opened for them."""
+
+    number: str
+    category: str
+    sla_due_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketReceipt:
+        return cls(ticket.number, ticket.category, ticket.sla_due_at)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the bot tells at once of a complaint's order, as a service desk settles the standard cases.
+
+    ``case`` is "delivered" (the carrier shows it delivered), "late" or "on_time"
+    (still on its way), "refund_issued", "refund_after_inspection" or "refund_not_started".
+    """
+
+    case: str
+    order_id: str
+    status: str
+    expected: date | None = None
+    days_late: int = 0
+    coupon: int = 0
+
+
+_REFUND_CASES = {"refunded": "refund_issued", "returned": "refund_after_inspection"}
+
+
+def settle(
+    session: Session, *, customer_id: str | None, order_id: str | None, category: str, policy: Policy, today: date
+) -> Settlement | None:
+    """The standard case of a complaint about the customer's own order, if it is one."""
+    order = (
+        session.scalar(select(Order).where(Order.id == order_id, Order.customer_id == customer_id))
+        if customer_id and order_id
+        else None
+    )
+    if order is None:
+        return None
+    if category == "late_delivery":
+        delivery = delivery_of(order, today)
+        if delivery.status == "delivered":
+            return Settlement("delivered", order.id, order.status)
+        return Settlement(
+            "late" if delivery.days_late else "on_time", order.id, order.status,
+            expected=delivery.expected, days_late=delivery.days_late,
+            coupon=policy.late_delivery_coupon(delivery.days_late),
+        )
+    if category == "refund_not_received":
+        return Settlement(_REFUND_CASES.get(order.status, "refund_not_started"), order.id, order.status)
+    return None
 
 
 def _ticket_number(now: datetime) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import ChannelIdentity, Customer, Order, utcnow
 from bot.tiers import RFM, Tier, TierConfig
 
-__all__ = ["TierMoves", "customer_for_channel", "customer_rfm", "recompute_tiers"]
+__all__ = ["TierMoves", "callback_contact", "customer_for_channel", "customer_rfm", "recompute_tiers"]
 
 
 def customer_for_channel(session: Session, *, channel: str, user_id: str) -> Customer | None:
@@ -22,6 +22,14 @@ def customer_for_channel(session: Session, *, channel: str, user_id: str) -> Cus
         .join(ChannelIdentity)
         .where(ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == user_id)
     ).one_or_none()
+
+
+def callback_contact(session: Session, customer_id: str | None) -> tuple[str, str] | None:
+    """The name and phone number a call-back goes to; None for a guest or a customer without a phone."""
+    customer = session.get(Customer, customer_id) if customer_id else None
+    if customer is None or not customer.phone:
+        return None
+    return customer.name, customer.phone
 
 
 def customer_rfm(session: Session, *, customer_id: str, tiers: TierConfig, today: date) -> RFM:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,18 +41,21 @@ __all__ = [
     "HandoffConflict",
     "HandoffNotFound",
     "accept",
+    "Notice",
     "add_customer_message",
     "close",
     "convert_to_ticket",
     "customer_facts",
     "expected_wait_minutes",
     "expire_overdue",
+    "notice_for",
     "open_handoff",
     "open_handoff_of",
     "pending_deliveries",
     "post_agent_message",
     "queue",
     "queue_position",
+    "relay_customer_message",
     "summarize",
 ]
 
@@ -197,6 +201,43 @@ def add_customer_message(session: Session, handoff: Handoff, text: str) -> Hando
     session.add(message)
     session.flush()
     return message
+
+
+def relay_customer_message(session: Session, *, handoff_id: int, sender_id: str, text: str) -> bool:
+    """Adds the customer's message to their handoff; False if it is none of this conversation's."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None or handoff.sender_id != sender_id:
+        return False
+    add_customer_message(session, handoff, text)
+    return True
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A stored agent or system message, as the customer is to be told it."""
+
+    kind: str  # "agent" (text is the agent's words), "joined", "closed", "expired" or "ticketed"
+    text: str
+    agent: str | None  # the agent's display name; None for the company itself
+    handoff_id: int
+    ticket_number: str | None
+    ticket_due: datetime | None
+
+
+def notice_for(session: Session, *, message_id: int, sender_id: str) -> Notice | None:
+    """Stored message ``message_id`` of this conversation's handoff; None if it is not this conversation's."""
+    message = session.get(HandoffMessage, message_id)
+    if message is None or message.handoff.sender_id != sender_id:
+        return None
+    handoff, ticket = message.handoff, message.handoff.ticket
+    return Notice(
+        kind="agent" if message.author == "agent" else message.text,
+        text=message.text,
+        agent=handoff.agent.display_name if handoff.agent else None,
+        handoff_id=handoff.id,
+        ticket_number=ticket.number if ticket else None,
+        ticket_due=ticket.sla_due_at if ticket else None,
+    )
 
 
 def _get(session: Session, handoff_id: int) -> Handoff:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import ConversationOutcome, utcnow
+from bot.db.models import ConversationOutcome, Handoff, utcnow
 
 __all__ = ["ABANDONED", "ESCALATED", "SELF_SERVED", "TICKET", "record_outcome", "record_rating"]
 
@@ -65,7 +65,14 @@ def record_outcome(
     return row
 
 
-def record_rating(session: Session, *, sender_id: str, started_at: datetime, rating: int) -> None:
+def record_rating(
+    session: Session, *, sender_id: str, started_at: datetime, rating: int, handoff_id: int | None = None
+) -> None:
+    """A 1-5 rating of the conversation, and of the handoff it follows when that is this conversation's."""
+    if handoff_id is not None:
+        handoff = session.get(Handoff, handoff_id)
+        if handoff is not None and handoff.sender_id == sender_id:
+            handoff.rating = rating
     row = session.scalar(
         select(ConversationOutcome).where(
             ConversationOutcome.sender_id == sender_id, ConversationOutcome.started_at == started_at

@@ -9,7 +9,17 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Agent, Ticket, TicketUpdate, utcnow
 
-__all__ = ["OPEN_STATUSES", "STATUSES", "STATUS_LABELS", "filter_tickets", "open_tickets_of", "pending_ticket_updates", "update_ticket"]
+__all__ = [
+    "OPEN_STATUSES",
+    "STATUSES",
+    "STATUS_LABELS",
+    "filter_tickets",
+    "open_tickets_of",
+    "pending_ticket_updates",
+    "resolution_for",
+    "tickets_of_conversation",
+    "update_ticket",
+]
 
 OPEN_STATUSES = ("open", "in_progress")
 STATUSES = (*OPEN_STATUSES, "resolved", "closed")
@@ -32,6 +42,24 @@ def open_tickets_of(session: Session, *, customer_id: str) -> list[Ticket]:
             .order_by(Ticket.created_at)
         )
     )
+
+
+def tickets_of_conversation(
+    session: Session, *, customer_id: str | None, sender_id: str, number: str | None = None
+) -> list[Ticket]:
+    """The tickets a conversation's customer may see: their open ones, or the one numbered ``number``.
+
+    A guest's are the guest tickets of this conversation: never those a signed-in
+    customer opened in it before (a conversation id is no proof of identity).
+    """
+    own = (
+        Ticket.customer_id == customer_id
+        if customer_id
+        else (Ticket.sender_id == sender_id) & Ticket.customer_id.is_(None)
+    )
+    query = select(Ticket).where(own)
+    query = query.where(Ticket.number == number.upper()) if number else query.where(Ticket.status.in_(OPEN_STATUSES))
+    return list(session.scalars(query.order_by(Ticket.created_at)))
 
 
 def filter_tickets(
@@ -70,6 +98,12 @@ def update_ticket(session: Session, ticket_id: int, agent: Agent, *, status: str
     session.add(update)
     session.flush()
     return update
+
+
+def resolution_for(session: Session, *, update_id: int, sender_id: str) -> TicketUpdate | None:
+    """Ticket update ``update_id`` if it is of this conversation's ticket."""
+    update = session.get(TicketUpdate, update_id)
+    return update if update is not None and update.ticket.sender_id == sender_id else None
 
 
 def pending_ticket_updates(session: Session) -> list[TicketUpdate]:

@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.complaints import delivery_of, detect_category, find_own_order, open_ticket
+from bot.complaints import delivery_of, detect_category, find_own_order, open_ticket, settle
 from bot.db.models import Order
+from bot.tickets import tickets_of_conversation
 from tests.factories import add_customer
 
 NOW = datetime(2026, 11, 23, 8, 0)
@@ -91,3 +92,48 @@ def test_a_message_full_of_order_numbers_costs_one_query(session):
 def test_the_first_order_named_is_found_among_many_words(session):
     add_customer(session, "C1", name="A", orders=2, spend=10)
     assert find_own_order(session, "C1", "my order c1-o1, not C1-O0, is late").id == "C1-O1"
+
+
+def _ticket(session, tiers, *, sender, customer_id, status="open"):
+    ticket = open_ticket(
+        session, policy=tiers.guest.policy, tier="guest", sender_id=sender, channel="rest", customer_id=customer_id,
+        language="en", category="other", order_id=None, description="it broke",
+    )
+    ticket.status = status
+    return ticket
+
+
+def test_a_guest_sees_only_the_guest_tickets_of_the_conversation(session, tiers):
+    add_customer(session, "C1", name="A")
+    guest = _ticket(session, tiers, sender="s1", customer_id=None)
+    _ticket(session, tiers, sender="s1", customer_id="C1")
+    _ticket(session, tiers, sender="s2", customer_id=None)
+    assert tickets_of_conversation(session, customer_id=None, sender_id="s1") == [guest]
+
+
+def test_a_customer_sees_their_open_tickets_from_any_conversation_and_asks_for_any_of_theirs(session, tiers):
+    add_customer(session, "C1", name="A")
+    first = _ticket(session, tiers, sender="s1", customer_id="C1")
+    closed = _ticket(session, tiers, sender="s2", customer_id="C1", status="closed")
+    other = _ticket(session, tiers, sender="s3", customer_id=None)
+    assert tickets_of_conversation(session, customer_id="C1", sender_id="s9") == [first]
+    assert tickets_of_conversation(session, customer_id="C1", sender_id="s9", number=closed.number.lower()) == [closed]
+    assert tickets_of_conversation(session, customer_id="C1", sender_id="s3", number=other.number) == []
+
+
+def test_a_late_parcel_is_settled_with_the_tiers_coupon(session, tiers):
+    add_customer(session, "C1", name="A")
+    session.add(Order(id="L1", customer_id="C1", placed_at=date(2026, 11, 10), amount=Decimal(10), status="shipped"))
+    normal = tiers.get("normal").policy
+    late = settle(session, customer_id="C1", order_id="L1", category="late_delivery", policy=normal, today=date(2026, 11, 22))
+    assert (late.case, late.days_late, late.coupon, late.expected) == ("late", 7, 30, date(2026, 11, 15))
+    assert settle(session, customer_id="C2", order_id="L1", category="late_delivery", policy=normal, today=date(2026, 11, 22)) is None
+    assert settle(session, customer_id="C1", order_id="L1", category="other", policy=normal, today=date(2026, 11, 22)) is None
+
+
+@pytest.mark.parametrize(("status", "case"), [("refunded", "refund_issued"), ("returned", "refund_after_inspection"), ("paid", "refund_not_started")])
+def test_a_missing_refund_is_told_where_it_stands(session, tiers, status, case):
+    add_customer(session, "C1", name="A")
+    session.add(Order(id="R1", customer_id="C1", placed_at=date(2026, 11, 10), amount=Decimal(10), status=status))
+    policy = tiers.get("normal").policy
+    assert settle(session, customer_id="C1", order_id="R1", category="refund_not_received", policy=policy, today=date(2026, 11, 22)).case == case

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.agents import (
     AgentError,
@@ -19,10 +20,12 @@ from bot.handoffs import (
     open_handoff,
     pending_deliveries,
     post_agent_message,
+    notice_for,
     queue,
     queue_position,
+    relay_customer_message,
 )
-from bot.outcomes import record_outcome
+from bot.outcomes import record_outcome, record_rating
 
 T0 = datetime(2026, 11, 23, 8, 0)
 
@@ -122,3 +125,31 @@ def test_an_outcome_keeps_the_furthest_step_a_conversation_reached(session):
     assert note("ticket").outcome == "escalated"
     with pytest.raises(ValueError):
         note("vanished")
+
+
+def test_a_customer_message_joins_only_its_own_conversations_handoff(session, tiers):
+    handoff = queued(session, tiers, "s1", "gold", 0)
+    assert relay_customer_message(session, handoff_id=handoff.id, sender_id="s1", text="still there?")
+    assert not relay_customer_message(session, handoff_id=handoff.id, sender_id="s2", text="let me in")
+    assert not relay_customer_message(session, handoff_id=handoff.id + 99, sender_id="s1", text="hello?")
+    assert [m.text for m in handoff.messages if m.author == "customer"] == ["still there?"]
+
+
+def test_a_notice_tells_the_agents_words_and_the_handoffs_end_to_its_own_conversation_only(session, tiers, anna):
+    handoff = queued(session, tiers, "s1", "gold", 0)
+    accept(session, handoff.id, anna)
+    message = post_agent_message(session, handoff.id, anna, "Hello, I am Anna")
+    notice = notice_for(session, message_id=message.id, sender_id="s1")
+    assert (notice.kind, notice.text, notice.agent, notice.handoff_id) == ("agent", "Hello, I am Anna", "Anna", handoff.id)
+    assert notice_for(session, message_id=message.id, sender_id="s2") is None
+    close(session, handoff.id, anna)
+    closing = session.scalars(select(HandoffMessage).where(HandoffMessage.text == "closed")).one()
+    assert notice_for(session, message_id=closing.id, sender_id="s1").kind == "closed"
+
+
+def test_a_rating_reaches_the_handoff_only_in_its_own_conversation(session, tiers):
+    handoff = queued(session, tiers, "s1", "gold", 0)
+    record_rating(session, sender_id="s2", started_at=T0, rating=1, handoff_id=handoff.id)
+    assert handoff.rating is None
+    record_rating(session, sender_id="s1", started_at=T0, rating=5, handoff_id=handoff.id)
+    assert handoff.rating == 5

@@ -5,7 +5,7 @@ Times are naive UTC, the one form SQLite and PostgreSQL both keep as written.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -19,6 +19,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.clock import utcnow
 
 __all__ = [
     "Agent",
@@ -40,10 +42,6 @@ __all__ = [
     "TicketUpdate",
     "utcnow",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):

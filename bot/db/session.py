@@ -11,7 +11,11 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["engine_for", "sessions_for"]
+__all__ = ["Session", "Sessions", "engine_for", "sessions_for"]
+
+# What adapters (actions, console routes) name when they hold a unit of work, without
+# depending on SQLAlchemy themselves.
+Sessions = sessionmaker[Session]
 
 
 @lru_cache(maxsize=8)
@@ -33,6 +37,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @lru_cache(maxsize=8)
-def sessions_for(url: str) -> sessionmaker[Session]:
+def sessions_for(url: str) -> Sessions:
     """The session factory for ``url``; callers frame transactions with ``.begin()``."""
     return sessionmaker(engine_for(url), expire_on_commit=False)
