@@ -27,7 +27,7 @@ from bot.complaints import (
     orders_for_choice,
     settle,
 )
-from bot.escalation import complaint_goes_to_person
+from bot.escalation import complaint_to_person_now
 from bot.outcomes import TICKET
 from bot.tickets import STATUS_LABELS, resolution_for, tickets_of_conversation
 
@@ -73,7 +73,7 @@ class ActionComplaintStart(Action):
         described = category is not None and not text.startswith("/") and len(text) >= DESCRIPTION_MIN.get(lang, 25)
         draft = {"category": category, "order_id": order_id, "description": text if described else None}
         policy = runtime.tier_of(tracker).policy
-        if complaint_goes_to_person(policy, category) and runtime.settings().hours.is_open(runtime.utcnow()):
+        if complaint_to_person_now(policy, category, runtime.settings().hours, runtime.utcnow()):
             return [*_reset(), *escalate(dispatcher, tracker, reason="complaint", draft=draft)]
         events = _reset()
         events += [SlotSet("complaint_category", category), SlotSet("complaint_order", order_id)]
@@ -112,7 +112,7 @@ class ValidateComplaintForm(FormValidationAction):
             return {"complaint_category": None}
         slots: dict[str, Any] = {"complaint_category": category}
         policy = runtime.tier_of(tracker).policy
-        if complaint_goes_to_person(policy, category) and runtime.settings().hours.is_open(runtime.utcnow()):
+        if complaint_to_person_now(policy, category, runtime.settings().hours, runtime.utcnow()):
             slots["complaint_route"] = "person"
         return slots
 

@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.handoff import escalate
 from bot.db.session import Session
-from bot.escalation import may_reach_person
+from bot.escalation import ESCALATE, OFFER_PERSON, after_failure
 from bot.kb_log import record_answer, record_feedback, record_gap
 from bot.outcomes import ABANDONED, SELF_SERVED
 
@@ -50,13 +50,13 @@ def _bot_failed(
         if record is not None:
             record(session)
         runtime.note_outcome(session, tracker, ABANDONED)
-    person = may_reach_person(policy, failures=failures, requests=0)
-    if person and requests:
+    next_step = after_failure(policy, failures=failures, requests=requests)
+    if next_step == ESCALATE:
         tried: dict[str, Any] = {"failures": failures}
         if attempts is not None:
             tried["knowledge_base"] = attempts
         return [SlotSet("bot_failures", failures), *escalate(dispatcher, tracker, reason="bot_failed", tried=tried)]
-    if person:
+    if next_step == OFFER_PERSON:
         dispatcher.utter_message(response="utter_offer_ticket_or_human")
     elif offer_ticket:
         dispatcher.utter_message(response="utter_offer_ticket")

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from bot.customers import callback_contact
-from bot.escalation import may_reach_person
+from bot.escalation import on_request
 from bot.handoffs import (
     MAX_MESSAGE,
     Notice,
@@ -133,9 +133,9 @@ class ActionRequestHuman(Action):
         failures = int(tracker.get_slot("bot_failures") or 0)
         requests = int(tracker.get_slot("human_requests") or 0) + 1
         events: list[EventType] = [SlotSet("human_requests", requests)]
-        if may_reach_person(policy, failures=failures, requests=requests):
-            first_try = policy.human_first or failures >= policy.failures_before_escalation
-            return events + escalate(dispatcher, tracker, reason="requested" if first_try else "insisted")
+        reason = on_request(policy, failures=failures, requests=requests)
+        if reason is not None:
+            return events + escalate(dispatcher, tracker, reason=reason)
         dispatcher.utter_message(response="utter_try_bot_first")
         return events
 

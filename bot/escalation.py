@@ -9,11 +9,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.tiers import Policy
 
-__all__ = ["ServiceHours", "ServiceHoursError", "complaint_goes_to_person", "may_reach_person"]
+__all__ = [
+    "ESCALATE",
+    "OFFER_PERSON",
+    "OFFER_TICKET",
+    "ServiceHours",
+    "ServiceHoursError",
+    "after_failure",
+    "complaint_goes_to_person",
+    "complaint_to_person_now",
+    "may_reach_person",
+    "on_request",
+]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Asking for a person this many times in one conversation is insisting.
 INSIST_AFTER_REQUESTS = 2
+# What a turn the bot could not help with leads to.
+ESCALATE, OFFER_PERSON, OFFER_TICKET = "escalate", "offer_person", "offer_ticket"
 
 
 class ServiceHoursError(ValueError):
@@ -95,3 +108,30 @@ def may_reach_person(policy: Policy, *, failures: int, requests: int) -> bool:
 def complaint_goes_to_person(policy: Policy, category: str | None) -> bool:
     """Human-first tiers take every complaint to a person; others only their listed categories."""
     return policy.human_first or (category is not None and category in policy.human_categories)
+
+
+def complaint_to_person_now(policy: Policy, category: str | None, hours: ServiceHours, now: datetime) -> bool:
+    """Whether a complaint goes to a person at once: the policy says so, and agents are at work."""
+    return complaint_goes_to_person(policy, category) and hours.is_open(now)
+
+
+def on_request(policy: Policy, *, failures: int, requests: int) -> str | None:
+    """The handoff's reason when a customer asking for a person (for the ``requests``-th time) gets one; else None.
+
+    "requested" when the policy grants it at the first asking, "insisted" when asking again did.
+    """
+    if not may_reach_person(policy, failures=failures, requests=requests):
+        return None
+    return "requested" if policy.human_first or failures >= policy.failures_before_escalation else "insisted"
+
+
+def after_failure(policy: Policy, *, failures: int, requests: int) -> str:
+    """What the ``failures``-th turn the bot could not help with leads to.
+
+    A customer who already asked for a person gets one once the bot has failed them as
+    often as their policy allows (ESCALATE); others are offered a person then
+    (OFFER_PERSON), and a ticket otherwise (OFFER_TICKET).
+    """
+    if not may_reach_person(policy, failures=failures, requests=0):
+        return OFFER_TICKET
+    return ESCALATE if requests else OFFER_PERSON

@@ -3,10 +3,16 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.escalation import (
+    ESCALATE,
+    OFFER_PERSON,
+    OFFER_TICKET,
     ServiceHours,
     ServiceHoursError,
+    after_failure,
     complaint_goes_to_person,
+    complaint_to_person_now,
     may_reach_person,
+    on_request,
 )
 from bot.settings import ConfigError, load_settings
 
@@ -74,3 +80,27 @@ def test_complaint_categories_go_to_a_person_as_each_policy_lists(tiers):
     assert complaint_goes_to_person(tiers.get("silver").policy, "service_attitude")
     assert not complaint_goes_to_person(tiers.get("silver").policy, "late_delivery")
     assert complaint_goes_to_person(tiers.get("vip").policy, None)
+
+
+def test_asking_for_a_person_is_granted_as_the_policy_says_and_named_for_why(tiers):
+    assert on_request(tiers.get("gold").policy, failures=0, requests=1) == "requested"
+    normal = tiers.get("normal").policy
+    assert on_request(normal, failures=0, requests=1) is None
+    assert on_request(normal, failures=0, requests=2) == "insisted"
+    assert on_request(normal, failures=3, requests=1) == "requested"
+
+
+def test_a_failed_turn_leads_to_a_ticket_then_a_person_offered_or_given(tiers):
+    normal = tiers.get("normal").policy
+    assert after_failure(normal, failures=1, requests=0) == OFFER_TICKET
+    assert after_failure(normal, failures=3, requests=0) == OFFER_PERSON
+    assert after_failure(normal, failures=3, requests=1) == ESCALATE
+
+
+def test_a_complaint_reaches_a_person_at_once_only_while_agents_work(tiers):
+    hours = ServiceHours.parse("09:00-21:00", "mon-sun", "Asia/Shanghai")
+    silver = tiers.get("silver").policy
+    at_work, at_night = datetime(2026, 11, 23, 4, 0), datetime(2026, 11, 23, 16, 0)  # 12:00 and 00:00 in Shanghai
+    assert complaint_to_person_now(silver, "service_attitude", hours, at_work)
+    assert not complaint_to_person_now(silver, "service_attitude", hours, at_night)
+    assert not complaint_to_person_now(silver, "late_delivery", hours, at_work)
