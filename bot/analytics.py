@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ConversationOutcome, Handoff, KbAnswer, KbGap, Ticket
 from bot.outcomes import ABANDONED, ESCALATED, SELF_SERVED, TICKET
+from bot.wording import normalize_question
 
 __all__ = [
     "CLOSED_TICKET_STATUSES",
@@ -34,14 +35,11 @@ __all__ = [
     "TopGap",
     "TopQuestion",
     "build_report",
-    "normalize_question",
 ]
 
 CLOSED_TICKET_STATUSES = ("resolved", "closed")
 # A year, leap day included: the console draws every day, and 0001 to 9999 would be a page of 750 MB.
 MAX_PERIOD_DAYS = 366
-# The space too: "where is my order ?" is "where is my order".
-_TRAILING = "?？!！。. "
 
 
 @dataclass(frozen=True)
@@ -268,11 +266,6 @@ def build_report(
         top_questions=_top_questions(session, start, end, top),
         top_gaps=_top_gaps(session, start, end, top),
     )
-
-
-def normalize_question(text: str) -> str:
-    """The form under which unanswered questions are counted together: "Can I  pay by card?" -> "can i pay by card"."""
-    return " ".join(text.lower().split()).rstrip(_TRAILING)
 
 
 @dataclass

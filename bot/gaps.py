@@ -15,7 +15,6 @@ import os
 import re
 import stat
 import tempfile
-import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import KbGap
 from bot.settings import Settings, load_settings
 from bot.tiers import load_tiers
+from bot.wording import normalize_question
 from knowledge.sources import LANGUAGES, Entry, SourceError, load_sources, source_files
 
 __all__ = [
@@ -122,7 +122,7 @@ def group_gaps(
     # Repeats of one wording are most of the rows: they are counted, not compared.
     wordings: dict[str, list[Any]] = {}
     for row in session.execute(query.order_by(KbGap.created_at.desc(), KbGap.id.desc())):
-        wordings.setdefault(_normalize(row.question), []).append(row)
+        wordings.setdefault(normalize_question(row.question), []).append(row)
     keys = list(wordings)[:MAX_DISTINCT]
     if not keys:
         return []
@@ -165,11 +165,6 @@ def knowledge_questions(sources: Iterable[Path]) -> tuple[str, ...]:
 def _questions(files: tuple[tuple[Path, int, int], ...]) -> tuple[str, ...]:
     entries = load_sources([path for path, _, _ in files], require_answers=False)
     return tuple(text for entry in entries for _, text in entry.phrasings())
-
-
-def _normalize(question: str) -> str:
-    """One key for wordings that differ only in case, width, spacing or punctuation."""
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", question).casefold()))
 
 
 def _grams(text: str) -> list[str]:

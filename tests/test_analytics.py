@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.analytics import build_report, normalize_question
+from bot.analytics import build_report
+from bot.wording import normalize_question
 from bot.db.models import ConversationOutcome, Handoff, KbAnswer, KbGap, Ticket
 from bot.db.session import sessions_for
 from bot.settings import ROOT
@@ -191,6 +192,20 @@ def test_questions_are_grouped_by_their_normalised_text():
     assert normalize_question("  Where is   my ORDER ?? ") == "where is my order"
     assert normalize_question("我的订单在哪里？") == "我的订单在哪里"
     assert normalize_question("Really!！。.") == "really"
+    assert normalize_question("ＣＡＮ I pay, by card?") == "can i pay by card"
+
+
+def test_the_report_and_the_console_count_gaps_under_one_key(session):
+    from bot.db.models import KbGap
+    from bot.gaps import group_gaps
+
+    for question in ("Can I pay, by card?", "can i pay by card", "ＣＡＮ I PAY BY CARD！"):
+        session.add(KbGap(sender_id="s", question=question, language="en", tier="normal", created_at=T0))
+    session.flush()
+    report = build_report(session, since=SINCE, until=UNTIL, zone=SHANGHAI, tier_order=[])
+    [gap] = report.top_gaps
+    [group] = group_gaps(session, background=())
+    assert gap.count == group.count == 3
 
 
 def test_json_and_text_forms(report):
