@@ -425,21 +425,9 @@ def rebuild_index(settings: Settings) -> str:
     build`` does, and return the new build's id. On failure the previous index stays."""
     # Imported here: the index brings in FAISS and the embedder torch, which the console
     # needs only while it rebuilds.
-    from bot.kb_commands import embedder_for
-    from knowledge.index import build_index, current_build
+    from bot.kb_builds import BuildError, build_from_sources
 
     try:
-        files = source_files(settings.kb_sources)
-        entries = load_sources(files, known_tiers=[tier.id for tier in load_tiers(settings.tiers_file).tiers])
-    except SourceError as error:
-        kept = current_build(settings.kb_dir)
-        raise GapError(f"{error} (the index was not changed{'' if kept else '; there is none yet'})") from None
-    if not entries:
-        raise GapError(f"no entries in {', '.join(map(str, settings.kb_sources))}")
-    try:
-        report = build_index(
-            entries, embedder_for(settings), settings.kb_dir, sources=files, hnsw_above=settings.kb_hnsw_above
-        )
-    except OSError as error:
-        raise GapError(f"the index could not be built: {error} (the previous index stays)") from None
-    return report.path.name
+        return build_from_sources(settings).path.name
+    except BuildError as error:
+        raise GapError(str(error)) from None

@@ -10,39 +10,26 @@ import json
 import tempfile
 from pathlib import Path
 
+from bot.kb_builds import BuildError, build_from_sources, embedder_for
 from bot.settings import Settings
-from bot.tiers import load_tiers
 from knowledge.embedder import Embedder
 from knowledge.evaluate import evaluate, read_queries
 from knowledge.index import build_index, current_build, load_index
 from knowledge.search import Searcher
-from knowledge.sources import SourceError, load_sources, source_files
+from knowledge.sources import SourceError, load_sources
 
-__all__ = ["KbError", "build", "embedder_for", "eval_", "search"]
+__all__ = ["KbError", "build", "eval_", "search"]
 
 
 class KbError(Exception):
     """Shown as one line by the CLI."""
 
 
-def embedder_for(settings: Settings) -> Embedder:
-    return Embedder(settings.kb_model, prefix=settings.kb_query_prefix, passage_prefix=settings.kb_passage_prefix)
-
-
 def build(settings: Settings, args: argparse.Namespace) -> None:
-    paths = [Path(p) for p in args.sources] or list(settings.kb_sources)
-    tiers = load_tiers(settings.tiers_file)
     try:
-        files = source_files(paths)
-        entries = load_sources(files, known_tiers=[t.id for t in tiers.tiers])
-    except SourceError as error:
-        kept = current_build(settings.kb_dir)
-        raise KbError(f"{error} (the index was not changed{'' if kept else '; there is none yet'})") from None
-    if not entries:
-        raise KbError(f"no entries in {', '.join(map(str, paths))}")
-    report = build_index(
-        entries, embedder_for(settings), settings.kb_dir, sources=files, hnsw_above=settings.kb_hnsw_above
-    )
+        report = build_from_sources(settings, [Path(p) for p in args.sources])
+    except BuildError as error:
+        raise KbError(str(error)) from None
     print(
         f"built {report.index_type} index of {report.entries} entries, {report.variants} question variants "
         f"in {report.seconds:.1f}s -> {report.path}"
