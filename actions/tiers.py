@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from bot.customers import customer_rfm
+from bot.customers import way_up
 
 
 class ActionTierInfo(Action):
@@ -24,20 +24,18 @@ class ActionTierInfo(Action):
             dispatcher.utter_message(response="utter_tier_guest")
             return []
         lang = runtime.language(tracker)
-        tiers = runtime.tiers()
         tier = runtime.tier_of(tracker)
         dispatcher.utter_message(
             response="utter_tier_info",
             tier_label=tier.label_in(lang),
             benefits="\n".join(f"• {b}" for b in tier.benefits_in(lang)),
         )
-        above = tiers.next_above(tier)
-        if above is None:
+        with runtime.sessions()() as session:
+            next_tier = way_up(session, customer_id=customer_id, tier=tier, tiers=runtime.tiers(), today=runtime.today())
+        if next_tier is None:
             dispatcher.utter_message(response="utter_tier_top")
             return []
-        with runtime.sessions()() as session:
-            rfm = customer_rfm(session, customer_id=customer_id, tiers=tiers, today=runtime.today())
-        gap = above.rules.gap(rfm)
+        above, gap = next_tier
         if gap.spend and gap.orders:
             response = "utter_tier_next_spend_and_orders"
         elif gap.spend:

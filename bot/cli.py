@@ -40,7 +40,7 @@ from bot.agents import (
     set_password,
 )
 from bot.crm_import import CsvImportError, import_crm
-from bot.customers import customer_rfm, recompute_tiers
+from bot.customers import customer_rfm, recompute_tiers, way_up
 from bot.db.migrate import revision, upgrade
 from bot.db.models import Agent, Customer
 from bot.db.session import sessions_for
@@ -97,9 +97,9 @@ def cmd_customers_show(settings: Settings, args: argparse.Namespace) -> None:
             f"  last {tiers.window_days} days: {rfm.frequency} orders, {rfm.monetary} spent, "
             f"last order {recency} ago"
         )
-        above = tiers.next_above(tier) if tier else None
-        if above:
-            gap = above.rules.gap(rfm)
+        up = way_up(session, customer_id=customer.id, tier=tier, tiers=tiers, today=date.today())
+        if up:
+            above, gap = up
             print(f"  to {above.id}: {gap.orders} more orders, {gap.spend} more spend")
         print(f"  orders ({len(customer.orders)}):")
         for order in customer.orders[:10]:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ChannelIdentity, Customer, Order, utcnow
-from bot.tiers import RFM, Tier, TierConfig
+from bot.tiers import RFM, Gap, Tier, TierConfig
 
-__all__ = ["TierMoves", "callback_contact", "customer_for_channel", "customer_rfm", "recompute_tiers"]
+__all__ = ["TierMoves", "callback_contact", "customer_for_channel", "customer_rfm", "recompute_tiers", "way_up"]
 
 
 def customer_for_channel(session: Session, *, channel: str, user_id: str) -> Customer | None:
@@ -22,6 +22,16 @@ def customer_for_channel(session: Session, *, channel: str, user_id: str) -> Cus
         .join(ChannelIdentity)
         .where(ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == user_id)
     ).one_or_none()
+
+
+def way_up(
+    session: Session, *, customer_id: str, tier: Tier | None, tiers: TierConfig, today: date
+) -> tuple[Tier, Gap] | None:
+    """The tier above the customer's and what they lack to reach it; None at the top."""
+    above = tiers.next_above(tier) if tier else None
+    if above is None:
+        return None
+    return above, above.rules.gap(customer_rfm(session, customer_id=customer_id, tiers=tiers, today=today))
 
 
 def callback_contact(session: Session, customer_id: str | None) -> tuple[str, str] | None:

@@ -33,7 +33,7 @@ from bot.console.auth import (
 )
 from bot.console.charts import OUTCOME_COLOURS, column_chart, stacked_bars
 from bot.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translate
-from bot.customers import customer_rfm
+from bot.customers import way_up
 from bot.db.models import Agent, Customer, Handoff, utcnow
 from bot.gaps import (
     GapError,
@@ -204,11 +204,9 @@ def handoff_page(handoff_id: RowId, request: Request, session: SessionDep, agent
     next_tier = None
     if handoff.customer_id and session.get(Customer, handoff.customer_id):
         tiers = request.app.state.tiers
-        tier = tiers.get(handoff.tier)
-        above = tiers.next_above(tier) if tier else None
-        if above is not None:
-            rfm = customer_rfm(session, customer_id=handoff.customer_id, tiers=tiers, today=date.today())
-            gap = above.rules.gap(rfm)
+        up = way_up(session, customer_id=handoff.customer_id, tier=tiers.get(handoff.tier), tiers=tiers, today=date.today())
+        if up is not None:
+            above, gap = up
             next_tier = {"tier": above.id, "orders": gap.orders, "spend": gap.spend}
     lang = language_of(request)
     quick = [q.format(agent=agent.display_name) for q in QUICK_REPLIES[lang if lang in QUICK_REPLIES else "en"]]
