@@ -2,7 +2,7 @@
 # Each step runs only when its inputs changed, so both commands are cheap to repeat.
 
 RASA := .venv-rasa/bin/rasa
-TRAINING_DATA := config.yml domain.yml data/rules.yml $(wildcard data/nlu/*.yml) bot/nlu/language_detector.py bot/language.py $(wildcard bot/dialogue/*.py)
+TRAINING_DATA := config.yml domain.yml data/rules.yml $(wildcard data/nlu/*.yml) $(wildcard bot/rasa_addons/nlu/*.py) $(wildcard bot/rasa_addons/dialogue/*.py)
 MODEL := models/bot.tar.gz
 EMBEDDINGS := models/embeddings/multilingual-e5-small/BUILD_COMPLETE.json
 KB := var/kb/current

@@ -23,8 +23,8 @@ import uuid
 import httpx
 
 from bench.stack import running_stack
-from bot.channels.limits import MAX_MESSAGE_CHARS
-from bot.identity import sign_token
+from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS
+from bot.tokens import sign_token
 
 CUSTOMER = "C00001"
 HEAVY = ("My parcel is late, order " + " ".join(f"O{n:04d}" for n in range(1000)))[:MAX_MESSAGE_CHARS]

@@ -44,7 +44,7 @@ from bot.customers import customer_rfm, recompute_tiers, way_up
 from bot.db.migrate import revision, upgrade
 from bot.db.models import Agent, Customer
 from bot.db.session import sessions_for
-from bot.identity import sign_token
+from bot.tokens import sign_token
 from bot.settings import ROOT, ConfigError, Settings, load_settings
 from bot.tiers import TierConfigError, load_tiers
 

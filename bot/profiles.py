@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.customers import customer_for_channel, customer_rfm
 from bot.db.models import Customer
-from bot.identity import InvalidToken, verify_token
+from bot.tokens import InvalidToken, verify_token
 from bot.tiers import Tier, TierConfig
 
 __all__ = ["Profile", "identify", "profile_of"]

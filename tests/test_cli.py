@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.identity import verify_token
+from bot.tokens import verify_token
 from bot.settings import ROOT
 from tests.knowledge.conftest import KB, QUERIES
 from tests.test_crm_import import CUSTOMERS, ORDERS, counts, write

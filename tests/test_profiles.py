@@ -2,7 +2,7 @@ from datetime import date
 
 from bot.customers import recompute_tiers
 from bot.db.models import ChannelIdentity
-from bot.identity import sign_token
+from bot.tokens import sign_token
 from bot.profiles import identify
 from tests.conftest import SECRET
 from tests.factories import add_customer

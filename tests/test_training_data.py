@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.language import detect_language
+from bot.rasa_addons.nlu.language import detect_language
 from bot.settings import ROOT
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.console.i18n import language_of
 from bot.console.pages import render
 from bot.db.models import Customer
-from bot.identity import sign_token
+from bot.tokens import sign_token
 
 __all__ = ["router"]
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, Refused, rest_message, socket_message
+from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, Refused, rest_message, socket_message
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from bot.channels.wechat_requests import MAX_OPENID, Incoming, Refused, read_message, signed
+from bot.rasa_addons.channels.wechat_requests import MAX_OPENID, Incoming, Refused, read_message, signed
 from tests.fuzz import FUZZ
 
 TOKEN, APP_ID, AES_KEY = "fuzz-wechat-token", "wx0123456789abcdef", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

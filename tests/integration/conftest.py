@@ -26,7 +26,7 @@ from bot.customers import recompute_tiers
 from bot.db.migrate import upgrade
 from bot.db.models import Order
 from bot.db.session import sessions_for
-from bot.identity import sign_token
+from bot.tokens import sign_token
 from bot.processes import Process, free_port, start_all, stop_all
 from bot.settings import ROOT, Settings, load_settings
 from knowledge.index import current_build

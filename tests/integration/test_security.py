@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.channels.limits import MAX_MESSAGE_CHARS
+from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS
 from bot.complaints import open_ticket
 from bot.db.models import Ticket
 from bot.db.session import sessions_for

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.language import detect_language
+from bot.rasa_addons.nlu.language import detect_language
 
 
 @pytest.mark.parametrize(

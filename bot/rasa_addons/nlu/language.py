@@ -1,4 +1,7 @@
-"""Which language a customer writes in. Standard library only: both Pythons use it."""
+"""Which language a customer writes in, for the NLU's language entity.
+
+Standard library only: the tests' Python checks the training data with it too.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ and again in every message, so anyone who knew a conversation's id could join
 it. Here:
 
 - ``session_request`` keeps an id only if this server issued it
-  (``bot/channels/session_ids.py``) and issues a fresh one otherwise;
+  (``session_ids.py``, signed with ``identity_secret`` from ``credentials.yml``)
+  and issues a fresh one otherwise;
 - each socket's conversation is remembered on the server, and a message is
   always taken as that conversation's, whatever id it names; a message before
   ``session_request`` is refused;
@@ -24,12 +25,12 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from bot.channels import session_ids
-from bot.channels.limits import Busy, ConversationQueue, Refused, notice, socket_message
-from bot.settings import load_settings
+from bot.rasa_addons.channels import session_ids
+from bot.rasa_addons.channels.limits import Busy, ConversationQueue, Refused, notice, socket_message
 
 __all__ = ["SignedSocketIOInput"]
 
@@ -45,8 +46,12 @@ class SignedSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> SignedSocketIOInput:
         credentials = credentials or {}
+        # credentials.yml: identity_secret: ${IDENTITY_SECRET}, which signs the conversation ids.
+        secret = str(credentials.get("identity_secret") or "")
+        if not secret:
+            raise RasaException(f"{cls.__module__}.{cls.__name__} in credentials.yml needs identity_secret")
         return cls(
-            load_settings().identity_secret,
+            secret,
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
             bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
             namespace=credentials.get("namespace"),

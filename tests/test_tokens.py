@@ -1,6 +1,6 @@
 import pytest
 
-from bot.identity import InvalidToken, sign_token, verify_token
+from bot.tokens import InvalidToken, sign_token, verify_token
 
 SECRET = "s3cret"
 NOW = 1_800_000_000

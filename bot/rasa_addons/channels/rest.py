@@ -1,11 +1,11 @@
-"""Rasa's REST channel, for a company's own servers: every request carries REST_TOKEN.
+"""Rasa's REST channel, for a company's own servers: every request carries the channel's token.
 
 Rasa's ``rest`` channel takes any sender id from anyone, so whoever knows a
 conversation's id could write into it and read the answers (a signed-in
 customer's tickets included), and it lets the caller name the input channel.
-This one answers 401 without ``Authorization: Bearer <REST_TOKEN>``, 403 while
-REST_TOKEN is unset (the channel is off), and always records its messages as
-``rest``.
+This one answers 401 without ``Authorization: Bearer <token>``, 403 while the
+token is empty (the channel is off), and always records its messages as
+``rest``. The token is ``token`` in ``credentials.yml``: REST_TOKEN.
 
 It also refuses, with a 4xx and a body saying why, and before anything reaches
 the bot: a body that is not a JSON object, a missing or overlong sender, a
@@ -31,8 +31,13 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import MAX_PENDING_PER_CONVERSATION, Busy, ConversationQueue, Refused, rest_message
-from bot.settings import Settings, load_settings
+from bot.rasa_addons.channels.limits import (
+    MAX_PENDING_PER_CONVERSATION,
+    Busy,
+    ConversationQueue,
+    Refused,
+    rest_message,
+)
 
 __all__ = ["TokenRestInput"]
 
@@ -51,11 +56,11 @@ class TokenRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TokenRestInput:
-        # Everything comes from bot/settings.py, the product's one place for configuration.
-        return cls(load_settings())
+        # credentials.yml: token: ${REST_TOKEN}; empty (or absent) turns the channel off.
+        return cls(str((credentials or {}).get("token") or "").strip())
 
-    def __init__(self, settings: Settings) -> None:
-        self.token = settings.rest_token
+    def __init__(self, token: str) -> None:
+        self.token = token
         self.queue = ConversationQueue()
 
     def _refusal(self, request: Request) -> HTTPResponse | None:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.channels import session_ids
-from bot.channels.limits import Busy, ConversationQueue, customer_metadata, notice
+from bot.rasa_addons.channels import session_ids
+from bot.rasa_addons.channels.limits import Busy, ConversationQueue, customer_metadata, notice
 
 SECRET = "s" * 32
 

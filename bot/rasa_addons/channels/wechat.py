@@ -1,4 +1,4 @@
-"""WeChat Official Account, as a Rasa input channel (``credentials.yml``).
+"""WeChat Official Account, as a Rasa input channel, configured in ``credentials.yml``.
 
 WeChat posts each message to ``/webhooks/wechat/webhook`` signed with the
 account's token, in plaintext, compatible or safe (AES) mode, and retries up to
@@ -8,7 +8,7 @@ three times when it has no answer within 5 seconds. So:
   with 403 before anything else happens;
 - each message is taken once, by MsgId (events by sender and CreateTime), in a
   store every Rasa replica shares: the business database, or Redis when
-  REDIS_URL is set;
+  ``redis_url`` is set;
 - the bot's answer goes back in the same response when the turn ends in time and
   gives one message; otherwise the response is ``success`` and the messages go
   through the customer-service message API, as an agent's messages do during a
@@ -27,6 +27,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import (
@@ -35,6 +36,7 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -44,28 +46,78 @@ from wechatpy.client import WeChatClient
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
-from bot.channels.wechat_requests import Refused, read_message, signed
-from bot.identity import sign_token
-from bot.settings import Settings, load_settings
+from bot.rasa_addons.channels.wechat_requests import Refused, read_message, signed
+from bot.tokens import sign_token
 
 logger = logging.getLogger(__name__)
 
 SEEN_SECONDS = 24 * 3600
-UNSUPPORTED = "抱歉，目前我只能阅读文字消息，请用文字描述您的问题。\nSorry, I can only read text messages for now: please type your question."
+UNSUPPORTED = (
+    "抱歉，目前我只能阅读文字消息，请用文字描述您的问题。\n"
+    "Sorry, I can only read text messages for now: please type your question."
+)
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    """The channel's section of credentials.yml, whose values Rasa reads from the environment
+    (WECHAT_*, IDENTITY_SECRET, DATABASE_URL, REDIS_URL) that ``bot run`` passes it."""
+
+    token: str  # empty: the channel is off
+    app_id: str = ""
+    app_secret: str = ""
+    aes_key: str = ""  # empty: plaintext and compatible mode only
+    api_url: str = ""
+    reply_seconds: float = 0.0
+    identity_secret: str = ""
+    database_url: str = ""
+    redis_url: str = ""  # empty: the business database keeps what was seen, and no token cache
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatConfig:
+        credentials = credentials or {}
+
+        def value(key: str, *, required: bool = True) -> str:
+            found = str(credentials.get(key) or "").strip()
+            if required and not found:
+                raise RasaException(f"WeChatInput in credentials.yml needs {key}")
+            return found
+
+        token = value("token", required=False)
+        if not token:
+            return cls(token="")
+        redis_url = value("redis_url", required=False)
+        try:
+            reply_seconds = float(value("reply_seconds"))
+        except ValueError:
+            raise RasaException("WeChatInput in credentials.yml: reply_seconds must be a number") from None
+        return cls(
+            token=token,
+            app_id=value("app_id", required=False),
+            app_secret=value("app_secret", required=False),
+            aes_key=value("aes_key", required=False),
+            api_url=value("api_url").rstrip("/"),
+            reply_seconds=reply_seconds,
+            identity_secret=value("identity_secret"),
+            database_url=value("database_url", required=not redis_url),
+            redis_url=redis_url,
+        )
 
 
 class SeenStore:
     """Which platform messages were taken already, shared by every replica."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, config: WeChatConfig) -> None:
         self._redis = None
-        if settings.redis_url:
+        if config.redis_url:
             import redis
 
-            self._redis = redis.Redis.from_url(settings.redis_url)
+            self._redis = redis.Redis.from_url(config.redis_url)
         else:
             # SQLAlchemy Core with plain SQL: this runs on Rasa's SQLAlchemy 1.4.
-            self._engine = create_engine(settings.database_url, pool_pre_ping=True, connect_args=_connect_args(settings.database_url))
+            self._engine = create_engine(
+                config.database_url, pool_pre_ping=True, connect_args=_connect_args(config.database_url)
+            )
 
     def first_time(self, key: str) -> bool:
         if self._redis is not None:
@@ -73,7 +125,8 @@ class SeenStore:
         try:
             with self._engine.begin() as connection:
                 connection.execute(
-                    text("INSERT INTO channel_messages_seen (key, seen_at) VALUES (:key, CURRENT_TIMESTAMP)"), {"key": key}
+                    text("INSERT INTO channel_messages_seen (key, seen_at) VALUES (:key, CURRENT_TIMESTAMP)"),
+                    {"key": key},
                 )
         except IntegrityError:
             return False
@@ -88,9 +141,9 @@ def _connect_args(url: str) -> dict[str, Any]:
 class _Client(WeChatClient):
     """wechatpy's API client, pointed at the configured base URL (a stand-in, in tests)."""
 
-    def __init__(self, settings: Settings, session: Any) -> None:
-        super().__init__(settings.wechat_app_id, settings.wechat_app_secret, session=session, timeout=10)
-        self.API_BASE_URL = f"{settings.wechat_api_url}/cgi-bin/"
+    def __init__(self, config: WeChatConfig, session: Any) -> None:
+        super().__init__(config.app_id, config.app_secret, session=session, timeout=10)
+        self.API_BASE_URL = f"{config.api_url}/cgi-bin/"
 
     def fetch_access_token(self) -> dict:
         return self._fetch_access_token(
@@ -99,14 +152,14 @@ class _Client(WeChatClient):
         )
 
 
-def _client(settings: Settings) -> _Client:
+def _client(config: WeChatConfig) -> _Client:
     session = None
-    if settings.redis_url:
+    if config.redis_url:
         import redis
         from wechatpy.session.redisstorage import RedisStorage
 
-        session = RedisStorage(redis.Redis.from_url(settings.redis_url), prefix="wechat")
-    return _Client(settings, session)
+        session = RedisStorage(redis.Redis.from_url(config.redis_url), prefix="wechat")
+    return _Client(config, session)
 
 
 def _render(message: dict[str, Any]) -> str:
@@ -144,19 +197,14 @@ class WeChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
-        # Everything comes from bot/settings.py, the product's one place for configuration.
-        return cls(load_settings())
+        return cls(WeChatConfig.from_credentials(credentials))
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.enabled = bool(settings.wechat_token)
-        self.crypto = (
-            WeChatCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_app_id)
-            if settings.wechat_aes_key
-            else None
-        )
-        self.seen = SeenStore(settings) if self.enabled else None
-        self.client = _client(settings) if self.enabled else None
+    def __init__(self, config: WeChatConfig) -> None:
+        self.config = config
+        self.enabled = bool(config.token)
+        self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
+        self.seen = SeenStore(config) if self.enabled else None
+        self.client = _client(config) if self.enabled else None
 
     def get_output_channel(self) -> OutputChannel | None:
         return WeChatOutput(self.client) if self.client is not None else None
@@ -172,7 +220,7 @@ class WeChatInput(InputChannel):
         async def verify(request: Request) -> HTTPResponse:
             if not self.enabled:
                 return response.text("WeChat is not configured", status=503)
-            if not signed(self.settings.wechat_token, request.args):
+            if not signed(self.config.token, request.args):
                 return response.text("bad signature", status=403)
             return response.text(request.args.get("echostr", ""))
 
@@ -185,7 +233,7 @@ class WeChatInput(InputChannel):
         return hook
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        if not signed(self.settings.wechat_token, request.args):
+        if not signed(self.config.token, request.args):
             logger.warning("WeChat message with a bad signature refused")
             return response.text("bad signature", status=403)
         try:
@@ -193,7 +241,7 @@ class WeChatInput(InputChannel):
         except Refused as refusal:
             return response.text(str(refusal), status=refusal.status)
         message, encrypted, nonce = incoming.message, incoming.encrypted, request.args.get("nonce", "")
-        if not self.seen.first_time(f"{self.settings.wechat_app_id}:{incoming.key}"):
+        if not self.seen.first_time(f"{self.config.app_id}:{incoming.key}"):
             return response.text("success")
 
         if message.type == "text":
@@ -206,16 +254,13 @@ class WeChatInput(InputChannel):
             return self._reply(message, UNSUPPORTED, encrypted, nonce)
 
         collector = CollectingOutputChannel()
+        channel_token = sign_token(self.config.identity_secret, f"wechat:{message.source}", 300, kind="channel")
         user = UserMessage(
-            said,
-            collector,
-            message.source,
-            input_channel=self.name(),
-            metadata={"channel_token": sign_token(self.settings.identity_secret, f"wechat:{message.source}", 300, kind="channel")},
+            said, collector, message.source, input_channel=self.name(), metadata={"channel_token": channel_token}
         )
         turn = asyncio.ensure_future(on_new_message(user))
         try:
-            await asyncio.wait_for(asyncio.shield(turn), timeout=self.settings.wechat_reply_seconds)
+            await asyncio.wait_for(asyncio.shield(turn), timeout=self.config.reply_seconds)
         except asyncio.TimeoutError:
             turn.add_done_callback(lambda _: asyncio.ensure_future(self._send_later(message.source, collector)))
             return response.text("success")
@@ -235,5 +280,5 @@ class WeChatInput(InputChannel):
         for sent in collector.messages:
             try:
                 await output._send(openid, _render(sent))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("WeChat customer-service message to %s failed", openid)

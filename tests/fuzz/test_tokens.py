@@ -9,7 +9,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.identity import MAX_TOKEN_LENGTH, InvalidToken, sign_token, verify_token
+from bot.tokens import MAX_TOKEN_LENGTH, InvalidToken, sign_token, verify_token
 from tests.fuzz import FUZZ
 
 SECRET = "fuzz-identity-secret-of-32-characters"

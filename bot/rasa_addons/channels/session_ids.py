@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 
-__all__ = ["issue", "is_issued"]
+__all__ = ["is_issued", "issue"]
 
 _PURPOSE = b"socketio-session:"
 _RANDOM_HEX = 32

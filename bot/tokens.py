@@ -1,8 +1,8 @@
 """Signed identity tokens: HMAC-SHA256 over a subject and an expiry.
 
 A site signs a customer token for its chat widget; our own channels sign the
-platform user they verified. Standard library only, so the Rasa server's Python
-can use it too.
+platform user they verified. Standard library only: the one module of ours that
+both sides share, the Rasa server's channels (bot/rasa_addons) and the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hmac
 import json
 import time
 
-__all__ = ["InvalidToken", "MAX_TOKEN_LENGTH", "sign_token", "verify_token"]
+__all__ = ["MAX_TOKEN_LENGTH", "InvalidToken", "sign_token", "verify_token"]
 
 MAX_TOKEN_LENGTH = 1024
 

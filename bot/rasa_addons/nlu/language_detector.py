@@ -16,7 +16,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language import detect_language
+from bot.rasa_addons.nlu.language import detect_language
 
 ENTITY = "language"
 
@@ -34,7 +34,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -77,7 +77,7 @@ def read_message(body: bytes, args: Mapping[str, str], crypto: WeChatCrypto | No
         raise Refused(403, "bad signature") from None
     except InvalidAppIdException:
         raise Refused(403, "message for another account") from None
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         # Whatever the XML parser or a field's conversion raised, the message is malformed.
         logger.warning("malformed WeChat message refused: %s", error)
         raise Refused(400, "malformed message") from None
