@@ -1,8 +1,8 @@
 """The way to a person: asking for one, the queue, the relay while an agent helps, and the rating.
 
-While a handoff is open the dialogue policy (bot/dialogue/handoff_policy.py) sends
+While a handoff is open the dialogue policy (bot/rasa_addons/dialogue/handoff_policy.py) sends
 every customer message to ``action_relay_to_agent``, so the bot says nothing of its
-own. The console delivers what agents write by triggering the ``handoff_event``
+own. The worker delivers what agents write by triggering the ``handoff_event``
 intent, one stored message at a time.
 """
 

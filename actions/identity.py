@@ -104,7 +104,7 @@ class ActionGreet(Action):
         return []
 
 
-# Channels whose user ids our own channel code verified and signs (bot/channels/).
+# Channels whose user ids our own channel code verified and signs (bot/rasa_addons/channels/).
 BINDABLE_CHANNELS = {"wechat"}
 BIND_SLOTS = ("bind_member_id", "bind_phone_last4", "bind_cancelled")
 class ActionBindStart(Action):
