@@ -49,8 +49,8 @@ def closed_actions(stack, tmp_path_factory) -> Iterator[str]:
         process.stop()
 
 
-def call(url: str, action: str, sender: str, slots: dict, text: str) -> list[dict]:
-    """Runs ``action`` as Rasa would, after ``text`` from a customer with these slots."""
+def call(stack, url: str, action: str, sender: str, slots: dict, text: str) -> list[dict]:
+    """Runs ``action`` as Rasa would (with its token), after ``text`` from a customer with these slots."""
     tracker = {
         "sender_id": sender,
         "slots": {"language": "en", "conversation_started": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat(), **slots},
@@ -62,7 +62,12 @@ def call(url: str, action: str, sender: str, slots: dict, text: str) -> list[dic
         "active_loop": {},
         "latest_action_name": "action_listen",
     }
-    response = httpx.post(url, json={"next_action": action, "sender_id": sender, "tracker": tracker, "domain": {}}, timeout=60)
+    response = httpx.post(
+        url,
+        json={"next_action": action, "sender_id": sender, "tracker": tracker, "domain": {}},
+        headers={"Authorization": f"Bearer {stack.settings.action_token}"},
+        timeout=60,
+    )
     response.raise_for_status()
     return response.json()["responses"]
 
@@ -76,7 +81,7 @@ def profile(stack, customer_id: str, tier: str) -> dict:
 
 def test_a_vip_asking_for_a_person_out_of_hours_is_offered_a_ticket_or_a_call_back(stack, closed_actions):
     sender = f"closed-{uuid.uuid4().hex[:8]}"
-    responses = call(closed_actions, "action_request_human", sender, profile(stack, "V100", "vip"), "a person please")
+    responses = call(stack, closed_actions, "action_request_human", sender, profile(stack, "V100", "vip"), "a person please")
     assert [r["response"] for r in responses] == ["utter_agents_closed", "utter_ticket_or_callback"]
     assert [b["payload"] for b in responses[1]["buttons"]] == ["/complain", "/request_callback"]
     with sessions_for(stack.settings.database_url)() as session:
@@ -85,7 +90,7 @@ def test_a_vip_asking_for_a_person_out_of_hours_is_offered_a_ticket_or_a_call_ba
 
 def test_a_call_back_is_booked_as_a_ticket_to_the_number_on_record(stack, closed_actions):
     sender = f"closed-{uuid.uuid4().hex[:8]}"
-    [booked] = call(closed_actions, "action_request_callback", sender, profile(stack, "N200", "normal"), "/request_callback")
+    [booked] = call(stack, closed_actions, "action_request_callback", sender, profile(stack, "N200", "normal"), "/request_callback")
     assert booked["response"] == "utter_callback_booked" and booked["phone"] == "138****8000"
     with sessions_for(stack.settings.database_url)() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.sender_id == sender)).one()
@@ -94,5 +99,5 @@ def test_a_call_back_is_booked_as_a_ticket_to_the_number_on_record(stack, closed
 
 def test_a_guest_cannot_book_a_call_back(stack, closed_actions):
     sender = f"closed-{uuid.uuid4().hex[:8]}"
-    [reply] = call(closed_actions, "action_request_callback", sender, {"tier": "guest"}, "/request_callback")
+    [reply] = call(stack, closed_actions, "action_request_callback", sender, {"tier": "guest"}, "/request_callback")
     assert reply["response"] == "utter_callback_needs_phone"
