@@ -24,6 +24,7 @@ import httpx
 import psutil
 
 from bot.settings import ROOT, Settings
+from bot.worker import READY
 
 __all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "rasa_env", "start_all", "stop_all"]
 
@@ -86,17 +87,23 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
 class Process:
     name: str
     args: list[str]
-    health_url: str
     log_path: Path
+    # Up once this answers 200; a process with no port (None) is up once it logs ``ready_text``.
+    health_url: str | None = None
+    ready_text: str = ""
     env: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen | None = None
+    # Where this start's lines begin in the log, which earlier starts wrote to too.
+    log_start: int = field(default=0, init=False)
 
     @property
-    def port(self) -> int:
-        return httpx.URL(self.health_url).port
+    def port(self) -> int | None:
+        return httpx.URL(self.health_url).port if self.health_url else None
 
     def check_port(self) -> None:
         """Raise ProcessError if another process holds our port on any address of our host."""
+        if self.health_url is None:
+            return
         host = httpx.URL(self.health_url).host
         for family, kind, proto, _, address in socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM):
             with socket.socket(family, kind, proto) as s:
@@ -115,6 +122,7 @@ class Process:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        self.log_start = log.tell()
         # Its own session: a stop reaches the processes it spawns too, and a Ctrl-C in the
         # terminal reaches only us, who stop the processes in order.
         self.popen = subprocess.Popen(
@@ -141,17 +149,27 @@ class Process:
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
                 raise ProcessError(self.exit_report())
-            try:
-                if httpx.get(self.health_url, timeout=2).status_code == 200:
-                    self._check_listener()
-                    return
-            except httpx.HTTPError:
-                pass
+            if self._is_up():
+                self._check_listener()
+                return
             time.sleep(0.5)
-        raise ProcessError(f"{self.name} did not answer {self.health_url} within {timeout:.0f}s; see {self.log_path}")
+        awaited = f"answer {self.health_url}" if self.health_url else f"log {self.ready_text!r}"
+        raise ProcessError(f"{self.name} did not {awaited} within {timeout:.0f}s; see {self.log_path}")
+
+    def _is_up(self) -> bool:
+        if self.health_url is None:
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_start)
+                return self.ready_text.encode() in log.read()
+        try:
+            return httpx.get(self.health_url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def _check_listener(self) -> None:
         """Make sure the answer came from the process we started (or one it spawned), not another holding the port."""
+        if self.port is None:
+            return
         strangers = [pid for pid in _listeners(self.port) if pid is None or _group(pid) != self.popen.pid]
         if strangers:
             raise ProcessError(
@@ -220,6 +238,13 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
             ],
             health_url=f"http://{host}:{settings.console_port}/health",
             log_path=log_dir / "console.log",
+            env=env,
+        ),
+        Process(
+            name="worker",
+            args=[sys.executable, "-m", "bot.worker"],
+            log_path=log_dir / "worker.log",
+            ready_text=READY,
             env=env,
         ),
     ]

@@ -43,6 +43,7 @@ def _urls(settings: Settings) -> str:
         f"  Action server       http://{settings.host}:{settings.action_port}/health",
         f"  Agent console       {console}/",
         f"  Agents' API         {console}/api/handoffs  (a token: .venv/bin/bot agents add NAME)",
+        "  Worker              delivers agents' messages, expires handoffs (no port; its log: worker.log)",
     ]
     if settings.demo_mode:
         lines.append(f"  Demo shop (widget)  {console}/shop")
@@ -63,7 +64,7 @@ def run(settings: Settings) -> None:
     upgrade(settings.database_url)
     if settings.demo_mode:
         cmd_demo_seed(settings, None)
-    print(f"starting the action server, Rasa server and console (logs in {log_dir}) ...", flush=True)
+    print(f"starting the action server, Rasa server, console and worker (logs in {log_dir}) ...", flush=True)
     # Set even for SIGINT, which a shell starting us in the background ignores.
     for signum in _STOP_SIGNALS:
         signal.signal(signum, _stop)

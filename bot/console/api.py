@@ -90,8 +90,8 @@ def _handoff(session: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
-def _change(request: Request, session: Session, change: Any) -> Any:
-    """Runs a state change, commits it, and wakes the deliverer for what it queued."""
+def _change(session: Session, change: Any) -> Any:
+    """Runs a state change and commits it; what it queued for the customer, the worker delivers."""
     try:
         result = change()
         session.commit()
@@ -104,7 +104,6 @@ def _change(request: Request, session: Session, change: Any) -> Any:
     except ValueError as error:
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
-    request.app.state.deliverer.deliver()
     return result
 
 
@@ -121,25 +120,23 @@ def read_handoff(handoff_id: RowId, session: SessionDep, agent: AgentDep) -> dic
 
 
 @router.post("/handoffs/{handoff_id}/accept")
-def accept_handoff(handoff_id: RowId, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
-    _change(request, session, lambda: accept(session, handoff_id, agent))
+def accept_handoff(handoff_id: RowId, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    _change(session, lambda: accept(session, handoff_id, agent))
     session.expire_all()
     return _detail(session, _handoff(session, handoff_id))
 
 
 @router.post("/handoffs/{handoff_id}/messages", status_code=status.HTTP_201_CREATED)
-def send_message(
-    handoff_id: RowId, body: MessageIn, request: Request, session: SessionDep, agent: AgentDep
-) -> dict[str, Any]:
-    """Stores the reply, then delivers it; ``delivered`` is false while Rasa cannot take it."""
-    message = _change(request, session, lambda: post_agent_message(session, handoff_id, agent, body.text))
+def send_message(handoff_id: RowId, body: MessageIn, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    """Stores the reply for the worker to deliver; ``delivered`` is false until Rasa has taken it."""
+    message = _change(session, lambda: post_agent_message(session, handoff_id, agent, body.text))
     session.expire_all()
     return _message(session.get(HandoffMessage, message.id))
 
 
 @router.post("/handoffs/{handoff_id}/close")
-def close_handoff(handoff_id: RowId, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
-    _change(request, session, lambda: close(session, handoff_id, agent))
+def close_handoff(handoff_id: RowId, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
+    _change(session, lambda: close(session, handoff_id, agent))
     session.expire_all()
     return _detail(session, _handoff(session, handoff_id))
 
@@ -148,6 +145,6 @@ def close_handoff(handoff_id: RowId, request: Request, session: SessionDep, agen
 def convert_handoff(handoff_id: RowId, request: Request, session: SessionDep, agent: AgentDep) -> dict[str, Any]:
     """Ends the handoff as a ticket drafted from the conversation; the customer is told its number."""
     tiers = request.app.state.tiers
-    _change(request, session, lambda: convert_to_ticket(session, handoff_id, agent, tiers=tiers))
+    _change(session, lambda: convert_to_ticket(session, handoff_id, agent, tiers=tiers))
     session.expire_all()
     return _detail(session, _handoff(session, handoff_id))

@@ -1,4 +1,7 @@
-"""The console web app: the agents' pages and API, and the delivery of what they write.
+"""The console web app: the agents' pages and API.
+
+What agents write is stored and left to the worker (bot/worker) to deliver, so no
+request here waits on Rasa.
 
 Every page and API needs a signed-in agent (or an agent's API token); only
 ``/health``, the sign-in page and, in demo mode, the demo shop are open.
@@ -6,8 +9,6 @@ Every page and API needs a signed-in agent (or an agent's API token); only
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +19,6 @@ from python_multipart.exceptions import FormParserError
 
 from bot.console import api, events, pages, shop
 from bot.console.auth import NotSignedIn
-from bot.console.delivery import Deliverer
 from bot.db.session import sessions_for
 from bot.settings import Settings, load_settings
 from bot.tiers import load_tiers
@@ -30,19 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     sessions = sessions_for(settings.database_url)
     tiers = load_tiers(settings.tiers_file)
-    deliverer = Deliverer(settings, sessions, tiers)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        deliverer.start()
-        yield
-        deliverer.stop()
-
-    app = FastAPI(title="Tiered service console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="Tiered service console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.tiers = tiers
-    app.state.deliverer = deliverer
     app.include_router(api.router)
     app.include_router(events.router)
     app.include_router(pages.router)

@@ -258,7 +258,6 @@ def change_ticket(
     except ValueError as error:
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
-    request.app.state.deliverer.wake()
     return RedirectResponse(request.headers.get("referer") or "/tickets", status.HTTP_303_SEE_OTHER)
 
 

@@ -99,7 +99,7 @@ def test_a_socket_customer_is_served_by_an_agent_and_rates_the_service(stack):
         assert stack.api("POST", f"/api/handoffs/{handoff['id']}/accept").status_code == 200
         customer.wait_for_text("Anna from our team has joined")
         sent = stack.api("POST", f"/api/handoffs/{handoff['id']}/messages", json={"text": "Hello Victoria, I'm looking at your order now."})
-        assert sent.status_code == 201 and sent.json()["delivered"]
+        assert sent.status_code == 201
         customer.wait_for_text("Anna (Lumo Shop agent): Hello Victoria, I'm looking at your order now.")
 
         customer.say("Thank you, it is order V100-O0")
@@ -144,9 +144,10 @@ def test_agent_messages_sent_while_rasa_is_down_arrive_once_in_order_after_it_re
 
     said = wait_for(delivered, timeout=60, what="the three updates")
     assert said == [f"Anna (Lumo Shop agent): update {n} of 3" for n in (1, 2, 3)]
-    # Another delivery pass finds nothing left to send, and nothing arrives twice.
+    # Later passes find nothing left to send, and nothing arrives twice.
     stack.api("POST", f"/api/handoffs/{handoff_id}/messages", json={"text": "all sorted"})
-    assert [t for t in stack.tracker_texts(sender) if "update" in t or "sorted" in t][-4:] == [
+    wait_for(lambda: any("sorted" in t for t in stack.tracker_texts(sender)), what="the last message")
+    assert [t for t in stack.tracker_texts(sender) if "update" in t or "sorted" in t] == [
         *said, "Anna (Lumo Shop agent): all sorted",
     ]
 

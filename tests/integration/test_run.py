@@ -94,7 +94,8 @@ def assert_all_gone(ours: list[psutil.Process], ports: dict[str, int]) -> None:
 def test_sigterm_to_the_group_stops_every_process(bot_run):
     run = bot_run()
     ours = run.wait_up()
-    assert len(ours) == 4
+    assert len(ours) == 5  # bot run, the action server, the Rasa server, the console and the worker
+    assert any(p.cmdline()[1:3] == ["-m", "bot.worker"] for p in ours)
     os.killpg(run.popen.pid, signal.SIGTERM)
     # make, stopped the same way, passes the signal on to its child, bot run, a moment later.
     time.sleep(0.5)

@@ -59,7 +59,7 @@ def test_a_vip_reaches_a_person_whose_reply_shows_in_the_widget_and_survives_a_r
     handoff_id = wait_for(waiting, what="the widget's handoff")
     assert stack.api("POST", f"/api/handoffs/{handoff_id}/accept").status_code == 200
     sent = stack.api("POST", f"/api/handoffs/{handoff_id}/messages", json={"text": "Hi Victoria, Anna here. How can I help?"})
-    assert sent.json()["delivered"]
+    assert sent.status_code == 201
     reply = page.locator(".rw-response", has_text="Anna (Lumo Shop agent): Hi Victoria, Anna here.")
     expect(reply).to_be_visible()
     say(page, "My parcel is for a birthday on Friday")

@@ -1,0 +1,12 @@
+"""The background process: delivery to customers, handoff expiry, the escalation webhook.
+
+It runs apart from the console so that an agent's request only stores what the
+agent did and returns, however slow Rasa or the webhook is. Each job is a small
+function over a database session (``loop.Job``), so that several workers can
+later share the work by claiming rows.
+"""
+
+__all__ = ["READY"]
+
+# What the worker logs once it runs; `bot run` waits for it, since the worker has no port to answer on.
+READY = "worker ready"
