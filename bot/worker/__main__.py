@@ -55,7 +55,8 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
     with httpx.Client(timeout=30) as http:
-        loop = Loop(sessions_for(settings.database_url), jobs(settings, load_tiers(settings.tiers_file), http), POLL_SECONDS)
+        tiers = load_tiers(settings.tiers_file)
+        loop = Loop(sessions_for(settings.database_url), jobs(settings, tiers, http), POLL_SECONDS)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: loop.stop())
         signal.signal(signal.SIGUSR1, lambda *_: loop.wake())

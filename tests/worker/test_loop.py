@@ -20,7 +20,8 @@ def test_a_handoff_nobody_took_becomes_a_ticket_and_the_customer_hears_of_it_in_
     url, taken, _ = rasa
     handoff_id = queue_one("late")
     with sessions_for(db_url).begin() as session:
-        session.execute(update(Handoff).where(Handoff.id == handoff_id).values(created_at=utcnow() - timedelta(hours=1)))
+        an_hour_ago = utcnow() - timedelta(hours=1)
+        session.execute(update(Handoff).where(Handoff.id == handoff_id).values(created_at=an_hour_ago))
     settings = settings_for(RASA_URL=url, HANDOFF_TIMEOUT_MINUTES="10")
     Loop(sessions_for(db_url), jobs(settings, tiers, httpx.Client()), interval=60).run_once()
     with sessions_for(db_url)() as session:
