@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.handoff import escalate
-from bot.complaints import (
+from bot.service.complaints import (
     CATEGORIES,
     MAX_DESCRIPTION,
     Settlement,
@@ -27,9 +27,9 @@ from bot.complaints import (
     orders_for_choice,
     settle,
 )
-from bot.escalation import complaint_to_person_now
-from bot.outcomes import TICKET
-from bot.tickets import STATUS_LABELS, resolution_for, tickets_of_conversation
+from bot.service.escalation import complaint_to_person_now
+from bot.service.outcomes import TICKET
+from bot.service.tickets import STATUS_LABELS, resolution_for, tickets_of_conversation
 
 FORM_SLOTS = ("complaint_category", "complaint_order", "complaint_description", "complaint_cancelled", "complaint_route")
 NO_ORDER = {"none", "no", "no order", "no specific order", "not about an order", "没有", "无", "与订单无关", "没有订单"}

@@ -19,9 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.handoff import escalate
 from bot.db.session import Session
-from bot.escalation import ESCALATE, OFFER_PERSON, after_failure
-from bot.kb_log import record_answer, record_feedback, record_gap
-from bot.outcomes import ABANDONED, SELF_SERVED
+from bot.service.escalation import ESCALATE, OFFER_PERSON, after_failure
+from bot.service.kb_log import record_answer, record_feedback, record_gap
+from bot.service.outcomes import ABANDONED, SELF_SERVED
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from bot.customers import callback_contact
-from bot.escalation import on_request
-from bot.handoffs import (
+from bot.service.customers import callback_contact
+from bot.service.escalation import on_request
+from bot.service.handoffs import (
     MAX_MESSAGE,
     Notice,
     customer_facts,
@@ -29,7 +29,7 @@ from bot.handoffs import (
     queue_position,
     relay_customer_message,
 )
-from bot.outcomes import ESCALATED, TICKET, record_rating
+from bot.service.outcomes import ESCALATED, TICKET, record_rating
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from bot.binding import bind
-from bot.handoffs import open_handoff_of
-from bot.outcomes import ABANDONED, ESCALATED, record_outcome
-from bot.profiles import identify, profile_of
+from bot.service.binding import bind
+from bot.service.handoffs import open_handoff_of
+from bot.service.outcomes import ABANDONED, ESCALATED, record_outcome
+from bot.service.profiles import identify, profile_of
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from rasa_sdk import Tracker
 
 from bot.clock import utcnow
-from bot.complaints import TicketReceipt, open_ticket
 from bot.db.session import Session, Sessions, sessions_for
-from bot.outcomes import record_outcome
+from bot.service.complaints import TicketReceipt, open_ticket
+from bot.service.outcomes import record_outcome
+from bot.service.tiers import Tier, TierConfig, load_tiers
 from bot.settings import Settings, load_settings
-from bot.tiers import Tier, TierConfig, load_tiers
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeBase

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from bot.customers import way_up
+from bot.service.customers import way_up
 
 
 class ActionTierInfo(Action):

@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from bot.kb_builds import embedder_for
+from bot.service.kb_builds import embedder_for
 from bot.settings import ROOT, load_settings
 from knowledge.index import build_index, current_build, load_index
 from knowledge.search import Calibration, Searcher

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.evalsets import banking77_routing, faq_set
-from bot.kb_builds import embedder_for
+from bot.service.kb_builds import embedder_for
 from bot.settings import load_settings
 from knowledge.embedder import Embedder
 from knowledge.evaluate import Metrics, Query, evaluate

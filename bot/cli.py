@@ -29,7 +29,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.agents import (
+from bot.db.migrate import revision, upgrade
+from bot.db.models import Agent, Customer
+from bot.db.session import sessions_for
+from bot.service.agents import (
     DEMO_AGENTS,
     ROLES,
     AgentError,
@@ -39,14 +42,11 @@ from bot.agents import (
     seed_demo_agents,
     set_password,
 )
-from bot.crm_import import CsvImportError, import_crm
-from bot.customers import customer_rfm, recompute_tiers, way_up
-from bot.db.migrate import revision, upgrade
-from bot.db.models import Agent, Customer
-from bot.db.session import sessions_for
-from bot.tokens import sign_token
+from bot.service.crm_import import CsvImportError, import_crm
+from bot.service.customers import customer_rfm, recompute_tiers, way_up
+from bot.service.tiers import TierConfigError, load_tiers
 from bot.settings import ROOT, ConfigError, Settings, load_settings
-from bot.tiers import TierConfigError, load_tiers
+from bot.tokens import sign_token
 
 DEMO_DIR = ROOT / "data" / "demo"
 
@@ -197,7 +197,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
     import json
     from datetime import datetime
 
-    from bot.analytics import build_report
+    from bot.service.analytics import build_report
 
     def day(option: str, text: str) -> date:
         try:

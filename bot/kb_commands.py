@@ -10,7 +10,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from bot.kb_builds import BuildError, build_from_sources, embedder_for
+from bot.service.kb_builds import BuildError, build_from_sources, embedder_for
 from bot.settings import Settings
 from knowledge.embedder import Embedder
 from knowledge.evaluate import evaluate, read_queries

@@ -10,10 +10,10 @@ import signal
 import sys
 import time
 
-from bot.agents import DEMO_AGENTS
 from bot.cli import cmd_demo_seed
 from bot.db.migrate import upgrade
 from bot.processes import Process, ProcessError, check_ports, processes, start_all, stop_all
+from bot.service.agents import DEMO_AGENTS
 from bot.settings import Settings
 
 __all__ = ["run"]

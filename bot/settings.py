@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.escalation import ServiceHours, ServiceHoursError
+from bot.service.escalation import ServiceHours, ServiceHoursError
 
 __all__ = ["ROOT", "ConfigError", "Settings", "load_settings"]
 

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.migrate import upgrade
 from bot.db.session import sessions_for
+from bot.service.tiers import TierConfig, load_tiers
 from bot.settings import ROOT
-from bot.tiers import TierConfig, load_tiers
 
 SECRET = "test-identity-secret"
 

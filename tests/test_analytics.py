@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.analytics import build_report
-from bot.wording import normalize_question
 from bot.db.models import ConversationOutcome, Handoff, KbAnswer, KbGap, Ticket
 from bot.db.session import sessions_for
+from bot.service.analytics import build_report
+from bot.service.wording import normalize_question
 from bot.settings import ROOT
 from tests.factories import add_customer
 
@@ -197,7 +197,7 @@ def test_questions_are_grouped_by_their_normalised_text():
 
 def test_the_report_and_the_console_count_gaps_under_one_key(session):
     from bot.db.models import KbGap
-    from bot.gaps import group_gaps
+    from bot.service.gaps import group_gaps
 
     for question in ("Can I pay, by card?", "can i pay by card", "ＣＡＮ I PAY BY CARD！"):
         session.add(KbGap(sender_id="s", question=question, language="en", tier="normal", created_at=T0))
@@ -280,8 +280,8 @@ def test_bot_report_refuses_a_period_it_cannot_cover(env, since, until, problem)
 def console(db_url):
     from fastapi.testclient import TestClient
 
-    from bot.agents import add_agent
     from bot.console.app import create_app
+    from bot.service.agents import add_agent
     from bot.settings import load_settings
     from tests.test_console_auth import sign_in
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.tokens import verify_token
 from bot.settings import ROOT
+from bot.tokens import verify_token
 from tests.knowledge.conftest import KB, QUERIES
 from tests.test_crm_import import CUSTOMERS, ORDERS, counts, write
 
@@ -85,8 +85,8 @@ def test_commands_that_need_no_secret_run_without_any(tmp_path, db_url):
 
 
 def test_agents_add_prints_a_working_token_and_refuses_a_duplicate(env, db_url):
-    from bot.agents import agent_for_token
     from bot.db.session import sessions_for
+    from bot.service.agents import agent_for_token
 
     result = bot(env, "agents", "add", "anna", "--name", "Anna", "--password", "long-enough")
     assert result.returncode == 0, result.stderr
@@ -104,9 +104,9 @@ def test_agents_password_ends_the_sessions_and_remove_ends_all_access(env, db_ur
 
     from sqlalchemy import select
 
-    from bot.agents import agent_for_token, open_session, session_agent, verify_password
     from bot.db.models import Agent
     from bot.db.session import sessions_for
+    from bot.service.agents import agent_for_token, open_session, session_agent, verify_password
 
     def anna(session):
         return session.scalar(select(Agent).where(Agent.username == "anna"))

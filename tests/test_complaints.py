@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.complaints import delivery_of, detect_category, find_own_order, open_ticket, settle
 from bot.db.models import Order
-from bot.tickets import tickets_of_conversation
+from bot.service.complaints import delivery_of, detect_category, find_own_order, open_ticket, settle
+from bot.service.tickets import tickets_of_conversation
 from tests.factories import add_customer
 
 NOW = datetime(2026, 11, 23, 8, 0)

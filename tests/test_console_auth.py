@@ -15,12 +15,12 @@ from httpx import Response
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
-from bot import agents
-from bot.agents import add_agent, issue_token, remove_agent, set_password
 from bot.console.app import create_app
 from bot.console.auth import COOKIE
 from bot.db.models import Agent, ConsoleSession, Handoff, SignInFailure, utcnow
 from bot.db.session import sessions_for
+from bot.service import agents
+from bot.service.agents import add_agent, issue_token, remove_agent, set_password
 from bot.settings import load_settings
 
 SECRET = "console-test-secret-long-enough-to-pass"

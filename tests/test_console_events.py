@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.agents import add_agent
 from bot.console.app import create_app
 from bot.db.session import sessions_for
+from bot.service.agents import add_agent
 from bot.settings import load_settings
 
 

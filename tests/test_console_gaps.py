@@ -10,10 +10,10 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.agents import add_agent
 from bot.console.app import create_app
 from bot.db.models import KbGap
 from bot.db.session import sessions_for
+from bot.service.agents import add_agent
 from bot.settings import load_settings
 from knowledge.service import KnowledgeBase
 from tests.test_console_auth import csrf_of, sign_in

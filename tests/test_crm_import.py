@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.crm_import import CsvImportError, import_crm
 from bot.db.models import Customer, Order
 from bot.db.session import sessions_for
+from bot.service.crm_import import CsvImportError, import_crm
 
 CUSTOMERS = """id,name,phone,email,language
 C1,王芳,13800000001,wf@example.com,zh

@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.escalation import (
+from bot.service.escalation import (
     ESCALATE,
     OFFER_PERSON,
     OFFER_TICKET,

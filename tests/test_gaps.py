@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import bot.gaps
+import bot.service.gaps
 from bot.db.models import KbGap
-from bot.gaps import (
+from bot.service.gaps import (
     ADDED_FILE,
     GapError,
     add_entry,
@@ -349,7 +349,7 @@ def test_broken_sources_are_refused_before_anything_is_written(sources):
 def test_a_file_that_does_not_load_after_writing_is_restored(sources, monkeypatch):
     path = add_antarctica(sources, entry_id="already-there")
     before = path.read_bytes()
-    monkeypatch.setattr(bot.gaps, "_appended", lambda old, item: old.decode() + "  - id: [broken\n")
+    monkeypatch.setattr(bot.service.gaps, "_appended", lambda old, item: old.decode() + "  - id: [broken\n")
     with pytest.raises(GapError, match="restored"):
         add_antarctica(sources)
     assert path.read_bytes() == before
@@ -358,7 +358,7 @@ def test_a_file_that_does_not_load_after_writing_is_restored(sources, monkeypatc
 
 def test_a_first_file_that_does_not_read_back_is_removed(sources, monkeypatch):
     other = "entries:\n  - id: other\n    en: {question: Q, answer: A.}\n"
-    monkeypatch.setattr(bot.gaps, "_appended", lambda old, item: other)
+    monkeypatch.setattr(bot.service.gaps, "_appended", lambda old, item: other)
     with pytest.raises(GapError, match="did not read back"):
         add_antarctica(sources)
     assert not (sources / ADDED_FILE).exists()

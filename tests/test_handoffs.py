@@ -3,29 +3,29 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.agents import (
+from bot.db.models import HandoffMessage
+from bot.service.agents import (
     AgentError,
     add_agent,
     agent_for_token,
     issue_token,
     verify_password,
 )
-from bot.db.models import HandoffMessage
-from bot.handoffs import (
+from bot.service.handoffs import (
     HandoffConflict,
     accept,
     add_customer_message,
     close,
     expire_overdue,
+    notice_for,
     open_handoff,
     pending_deliveries,
     post_agent_message,
-    notice_for,
     queue,
     queue_position,
     relay_customer_message,
 )
-from bot.outcomes import record_outcome, record_rating
+from bot.service.outcomes import record_outcome, record_rating
 
 T0 = datetime(2026, 11, 23, 8, 0)
 

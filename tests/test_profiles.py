@@ -1,9 +1,9 @@
 from datetime import date
 
-from bot.customers import recompute_tiers
 from bot.db.models import ChannelIdentity
+from bot.service.customers import recompute_tiers
+from bot.service.profiles import identify
 from bot.tokens import sign_token
-from bot.profiles import identify
 from tests.conftest import SECRET
 from tests.factories import add_customer
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.tiers import RFM, TierConfigError, load_tiers
+from bot.service.tiers import RFM, TierConfigError, load_tiers
 
 TODAY = date(2026, 6, 30)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.auth import AgentDep, SessionDep
 from bot.db.models import Handoff, HandoffMessage, utcnow
-from bot.handoffs import (
+from bot.service.handoffs import (
     MAX_MESSAGE,
     OPEN,
     WAITING,

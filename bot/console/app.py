@@ -20,8 +20,8 @@ from python_multipart.exceptions import FormParserError
 from bot.console import api, events, pages, shop
 from bot.console.auth import NotSignedIn
 from bot.db.session import sessions_for
+from bot.service.tiers import load_tiers
 from bot.settings import Settings, load_settings
-from bot.tiers import load_tiers
 
 __all__ = ["create_app"]
 

@@ -2,7 +2,7 @@
 
 A session cookie holds a console session's random id and its CSRF token, signed with
 CONSOLE_SECRET and stamped, so a forged cookie fails its signature and an old one its
-age. The session itself is a row (bot/agents.py): signing out, a new password or the
+age. The session itself is a row (bot/service/agents.py): signing out, a new password or the
 agent's removal ends it, and a copy of the cookie then opens nothing. The cookie is
 ``Secure`` when the console is reached over HTTPS. Every form carries the CSRF token,
 and every unsafe request made with the cookie must present it; API clients use a
@@ -21,8 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from bot.agents import agent_for_token, end_session, open_session, session_agent
 from bot.db.models import Agent
+from bot.service.agents import agent_for_token, end_session, open_session, session_agent
 
 __all__ = [
     "COOKIE",

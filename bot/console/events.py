@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.console.api import RowId
 from bot.console.auth import AgentDep
 from bot.db.models import Handoff, HandoffMessage
-from bot.handoffs import OPEN
+from bot.service.handoffs import OPEN
 
 __all__ = ["router"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from bot.tickets import STATUS_LABELS
+from bot.service.tickets import STATUS_LABELS
 
 __all__ = ["LANGUAGES", "LANG_COOKIE", "language_of", "translate"]
 

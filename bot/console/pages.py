@@ -15,9 +15,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.agents import FAILURE_WINDOW, MAX_PASSWORD, TooManyFailures, sign_in
-from bot.analytics import build_report
-from bot.complaints import TICKET_CATEGORIES, category_label
 from bot.console.api import RowId
 from bot.console.auth import (
     LOGIN_CSRF_COOKIE,
@@ -33,9 +30,12 @@ from bot.console.auth import (
 )
 from bot.console.charts import OUTCOME_COLOURS, column_chart, stacked_bars
 from bot.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translate
-from bot.customers import way_up
 from bot.db.models import Agent, Customer, Handoff, utcnow
-from bot.gaps import (
+from bot.service.agents import FAILURE_WINDOW, MAX_PASSWORD, TooManyFailures, sign_in
+from bot.service.analytics import build_report
+from bot.service.complaints import TICKET_CATEGORIES, category_label
+from bot.service.customers import way_up
+from bot.service.gaps import (
     GapError,
     add_entry,
     group_gaps,
@@ -43,8 +43,8 @@ from bot.gaps import (
     rebuild_index,
     resolve_gaps,
 )
-from bot.handoffs import OPEN, queue, queue_position
-from bot.tickets import STATUSES, filter_tickets, update_ticket
+from bot.service.handoffs import OPEN, queue, queue_position
+from bot.service.tickets import STATUSES, filter_tickets, update_ticket
 
 __all__ = ["router", "templates"]
 

@@ -16,8 +16,8 @@ from datetime import timedelta
 import httpx
 
 from bot.db.session import sessions_for
+from bot.service.tiers import TierConfig, load_tiers
 from bot.settings import Settings, load_settings
-from bot.tiers import TierConfig, load_tiers
 from bot.worker import READY
 from bot.worker.delivery import Delivery
 from bot.worker.expiry import expire

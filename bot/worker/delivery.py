@@ -1,6 +1,6 @@
 """Sends agents' and system messages and ticket updates to the customer's own channel.
 
-They are stored first (bot/handoffs.py, bot/tickets.py); this sends each to Rasa by
+They are stored first (bot/service/handoffs.py, bot/service/tickets.py); this sends each to Rasa by
 triggering an intent with ``output_channel=latest``, which reaches the customer on
 the channel they last wrote from. A conversation's messages go in order: one Rasa
 does not take stays pending and holds back those after it, and the conversation is
@@ -19,8 +19,8 @@ import httpx
 from sqlalchemy.orm import Session
 
 from bot.db.models import HandoffMessage, TicketUpdate, utcnow
-from bot.handoffs import pending_deliveries
-from bot.tickets import pending_ticket_updates
+from bot.service.handoffs import pending_deliveries
+from bot.service.tickets import pending_ticket_updates
 
 __all__ = ["Delivery"]
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.handoffs import expire_overdue
-from bot.tiers import TierConfig
+from bot.service.handoffs import expire_overdue
+from bot.service.tiers import TierConfig
 
 __all__ = ["expire"]
 

@@ -2,8 +2,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from actions.complaints import ActionSubmitComplaint, ActionTicketStatus
-from bot.complaints import open_ticket
 from bot.db.models import Order, Ticket
+from bot.service.complaints import open_ticket
 from tests.actions.conftest import run, tracker
 from tests.factories import add_customer
 

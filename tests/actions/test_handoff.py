@@ -1,7 +1,7 @@
 from actions.handoff import ActionHandoffEvent, ActionRate, ActionRelayToAgent, ActionRequestCallback
-from bot.agents import add_agent
 from bot.db.models import Handoff, Ticket
-from bot.handoffs import accept, open_handoff, post_agent_message
+from bot.service.agents import add_agent
+from bot.service.handoffs import accept, open_handoff, post_agent_message
 from tests.actions.conftest import run, tracker
 from tests.factories import add_customer
 

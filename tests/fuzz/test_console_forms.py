@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.agents import add_agent
 from bot.console import pages
 from bot.console.app import create_app
 from bot.db.models import Agent, Handoff, HandoffMessage, KbGap, Ticket, TicketUpdate
 from bot.db.session import sessions_for
-from bot.handoffs import accept
+from bot.service.agents import add_agent
+from bot.service.handoffs import accept
 from bot.settings import ROOT, load_settings
 from tests.fuzz import FUZZ
 from tests.test_console_auth import csrf_of, sign_in

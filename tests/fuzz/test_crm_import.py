@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.crm_import import CUSTOMER_COLUMNS, ORDER_COLUMNS, CsvImportError, import_crm
-from bot.customers import recompute_tiers
 from bot.db.migrate import upgrade
 from bot.db.models import Customer, Order
 from bot.db.session import engine_for, sessions_for
+from bot.service.crm_import import CUSTOMER_COLUMNS, ORDER_COLUMNS, CsvImportError, import_crm
+from bot.service.customers import recompute_tiers
+from bot.service.tiers import load_tiers
 from bot.settings import ROOT
-from bot.tiers import load_tiers
 from tests.fuzz import FUZZ
 from tests.test_crm_import import CUSTOMERS, ORDERS, run_import, write
 

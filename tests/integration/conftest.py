@@ -21,14 +21,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
-from bot.agents import add_agent
-from bot.customers import recompute_tiers
 from bot.db.migrate import upgrade
 from bot.db.models import Order
 from bot.db.session import sessions_for
-from bot.tokens import sign_token
 from bot.processes import Process, free_port, start_all, stop_all
+from bot.service.agents import add_agent
+from bot.service.customers import recompute_tiers
 from bot.settings import ROOT, Settings, load_settings
+from bot.tokens import sign_token
 from knowledge.index import current_build
 from tests.factories import add_customer
 from tests.integration import wechat_platform as wechat
@@ -118,7 +118,7 @@ def sender() -> str:
 
 
 def _seed(url: str, tiers_file: Path) -> dict[str, str]:
-    from bot.tiers import load_tiers
+    from bot.service.tiers import load_tiers
 
     upgrade(url)
     with sessions_for(url).begin() as session:

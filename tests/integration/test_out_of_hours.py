@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from bot.db.models import Handoff, Ticket
 from bot.db.session import sessions_for
-from bot.escalation import DAYS
 from bot.processes import Process, free_port
+from bot.service.escalation import DAYS
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def call(stack, url: str, action: str, sender: str, slots: dict, text: str) -> l
 
 
 def profile(stack, customer_id: str, tier: str) -> dict:
-    from bot.tiers import load_tiers
+    from bot.service.tiers import load_tiers
 
     policy = load_tiers(stack.settings.tiers_file).get(tier).policy.as_slot()
     return {"customer_id": customer_id, "tier": tier, "tier_policy": policy}

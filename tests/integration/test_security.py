@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS
-from bot.complaints import open_ticket
 from bot.db.models import Ticket
 from bot.db.session import sessions_for
+from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS
+from bot.service.complaints import open_ticket
 from tests.integration.socket_customer import SocketCustomer
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def _ticket_for(stack, sender: str, customer_id: str | None, channel: str) -> str:
     """A ticket of ``customer_id`` opened in conversation ``sender``; its number."""
-    from bot.tiers import load_tiers
+    from bot.service.tiers import load_tiers
 
     tier = load_tiers(stack.settings.tiers_file).get("normal")
     with sessions_for(stack.settings.database_url).begin() as session:

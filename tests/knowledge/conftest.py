@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb_builds import embedder_for
+from bot.service.kb_builds import embedder_for
 from bot.settings import load_settings
 from knowledge.embedder import Embedder
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bot.db.session import sessions_for
-from bot.handoffs import open_handoff
+from bot.service.handoffs import open_handoff
 from bot.settings import Settings, load_settings
 
 

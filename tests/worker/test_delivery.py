@@ -6,12 +6,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.agents import add_agent
-from bot.complaints import open_ticket
 from bot.console.app import create_app
 from bot.db.session import sessions_for
-from bot.handoffs import accept, pending_deliveries, post_agent_message
-from bot.tickets import pending_ticket_updates, update_ticket
+from bot.service.agents import add_agent
+from bot.service.complaints import open_ticket
+from bot.service.handoffs import accept, pending_deliveries, post_agent_message
+from bot.service.tickets import pending_ticket_updates, update_ticket
 from bot.worker.delivery import Delivery
 
 

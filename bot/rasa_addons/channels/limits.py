@@ -36,7 +36,7 @@ MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
 # A turn takes about a second; this many waiting finish well inside the lock's 60 seconds.
 MAX_PENDING_PER_CONVERSATION = 8
-# The keys of a customer's message metadata that the bot reads (bot/profiles.py): the site's
+# The keys of a customer's message metadata that the bot reads (bot/service/profiles.py): the site's
 # signed customer token and the page's language. Anything else is not stored.
 _TOKEN_CHARS = 1024
 _LANGUAGES = {"zh", "en"}

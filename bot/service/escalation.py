@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.tiers import Policy
+from bot.service.tiers import Policy
 
 __all__ = [
     "ESCALATE",

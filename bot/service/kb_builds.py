@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.service.tiers import load_tiers
 from bot.settings import Settings
-from bot.tiers import load_tiers
 from knowledge.embedder import Embedder
 from knowledge.index import BuildReport, build_index, current_build
 from knowledge.sources import SourceError, load_sources, source_files

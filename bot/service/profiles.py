@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.customers import customer_for_channel, customer_rfm
 from bot.db.models import Customer
+from bot.service.customers import customer_for_channel, customer_rfm
+from bot.service.tiers import Tier, TierConfig
 from bot.tokens import InvalidToken, verify_token
-from bot.tiers import Tier, TierConfig
 
 __all__ = ["Profile", "identify", "profile_of"]
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Order, Ticket, utcnow
-from bot.tiers import Policy
+from bot.service.tiers import Policy
 
 __all__ = [
     "CATEGORIES",

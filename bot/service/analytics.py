@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ConversationOutcome, Handoff, KbAnswer, KbGap, Ticket
-from bot.outcomes import ABANDONED, ESCALATED, SELF_SERVED, TICKET
-from bot.wording import normalize_question
+from bot.service.outcomes import ABANDONED, ESCALATED, SELF_SERVED, TICKET
+from bot.service.wording import normalize_question
 
 __all__ = [
     "CLOSED_TICKET_STATUSES",

@@ -16,8 +16,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.complaints import category_label, open_ticket
-from bot.customers import customer_rfm
 from bot.db.models import (
     Agent,
     Customer,
@@ -27,8 +25,10 @@ from bot.db.models import (
     Ticket,
     utcnow,
 )
-from bot.tickets import open_tickets_of
-from bot.tiers import Tier, TierConfig
+from bot.service.complaints import category_label, open_ticket
+from bot.service.customers import customer_rfm
+from bot.service.tickets import open_tickets_of
+from bot.service.tiers import Tier, TierConfig
 
 __all__ = [
     "ACTIVE",

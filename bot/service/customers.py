@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ChannelIdentity, Customer, Order, utcnow
-from bot.tiers import RFM, Gap, Tier, TierConfig
+from bot.service.tiers import RFM, Gap, Tier, TierConfig
 
 __all__ = ["TierMoves", "callback_contact", "customer_for_channel", "customer_rfm", "recompute_tiers", "way_up"]
 

@@ -34,9 +34,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import KbGap
+from bot.service.tiers import load_tiers
+from bot.service.wording import normalize_question
 from bot.settings import Settings, load_settings
-from bot.tiers import load_tiers
-from bot.wording import normalize_question
 from knowledge.sources import LANGUAGES, Entry, SourceError, load_sources, source_files
 
 __all__ = [
@@ -425,7 +425,7 @@ def rebuild_index(settings: Settings) -> str:
     build`` does, and return the new build's id. On failure the previous index stays."""
     # Imported here: the index brings in FAISS and the embedder torch, which the console
     # needs only while it rebuilds.
-    from bot.kb_builds import BuildError, build_from_sources
+    from bot.service.kb_builds import BuildError, build_from_sources
 
     try:
         return build_from_sources(settings).path.name
