@@ -5,11 +5,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
-from bot.cli import cmd_demo_seed
+from bot.cli.processes import free_port, start_all, stop_all
 from bot.db.migrate import upgrade
-from bot.processes import free_port, start_all, stop_all
+from bot.db.session import sessions_for
+from bot.service.demo import seed_demo
+from bot.service.tiers import load_tiers
 from bot.settings import ROOT, Settings, load_settings
 
 
@@ -26,10 +29,9 @@ def running_stack(*, demo_customers: bool = False) -> Iterator[Settings]:
             "CONSOLE_PORT": str(free_port()),
             "KB_DIR": str(ROOT / "var" / "kb"),
         })
+        upgrade(settings.database_url)
         if demo_customers:
-            cmd_demo_seed(settings, None)
-        else:
-            upgrade(settings.database_url)
+            seed_demo(sessions_for(settings.database_url), tiers=load_tiers(settings.tiers_file), today=date.today())
         started = start_all(settings, Path(tmp) / "logs")
         try:
             yield settings

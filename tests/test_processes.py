@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.processes import Process, ProcessError, check_ports, free_port, processes
+from bot.cli.processes import Process, ProcessError, check_ports, free_port, processes
 from bot.settings import load_settings
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot.db.migrate import upgrade
 from bot.db.models import Order
 from bot.db.session import sessions_for
-from bot.processes import Process, free_port, start_all, stop_all
+from bot.cli.processes import Process, free_port, start_all, stop_all
 from bot.service.agents import add_agent
 from bot.service.customers import recompute_tiers
 from bot.settings import ROOT, Settings, load_settings

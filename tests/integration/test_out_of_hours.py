@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.db.models import Handoff, Ticket
 from bot.db.session import sessions_for
-from bot.processes import Process, free_port
+from bot.cli.processes import Process, free_port
 from bot.service.escalation import DAYS
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bot.processes import free_port
+from bot.cli.processes import free_port
 from bot.settings import ROOT
 from tests.integration.conftest import wait_for
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.processes import free_port, processes, stop_all
+from bot.cli.processes import free_port, processes, stop_all
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.slow

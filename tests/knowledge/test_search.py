@@ -5,7 +5,7 @@ from argparse import Namespace
 
 import pytest
 
-from bot.kb_commands import KbError, build
+from bot.cli.kb import KbError, build
 from bot.settings import ROOT, load_settings
 from knowledge.index import build_index, current_build, load_index
 from knowledge.search import Searcher

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.processes import Process, ProcessError
+from bot.cli.processes import Process, ProcessError
 from bot.worker import READY
 
 

@@ -26,9 +26,10 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cli.run import run
 from bot.db.migrate import revision, upgrade
 from bot.db.models import Agent, Customer
 from bot.db.session import sessions_for
@@ -39,16 +40,14 @@ from bot.service.agents import (
     add_agent,
     issue_token,
     remove_agent,
-    seed_demo_agents,
     set_password,
 )
-from bot.service.crm_import import CsvImportError, import_crm
-from bot.service.customers import customer_rfm, recompute_tiers, way_up
-from bot.service.tiers import TierConfigError, load_tiers
-from bot.settings import ROOT, ConfigError, Settings, load_settings
+from bot.service.crm_import import CsvImportError, ImportResult
+from bot.service.customers import TierMoves, customer_rfm, recompute_tiers, way_up
+from bot.service.demo import import_and_rank, seed_demo
+from bot.service.tiers import TierConfig, TierConfigError, load_tiers
+from bot.settings import ConfigError, Settings, load_settings
 from bot.tokens import sign_token
-
-DEMO_DIR = ROOT / "data" / "demo"
 
 
 class CliError(Exception):
@@ -65,18 +64,24 @@ def cmd_db_revision(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_customers_import(settings: Settings, args: argparse.Namespace) -> None:
-    _import(settings, args.customers, args.orders, shift_to=None)
+    _import(settings, args.customers, args.orders)
 
 
-def _import(settings: Settings, customers: Path, orders: Path, *, shift_to: date | None) -> None:
+def _import(settings: Settings, customers: Path, orders: Path) -> None:
     tiers = load_tiers(settings.tiers_file)
     upgrade(settings.database_url)
     try:
-        with sessions_for(settings.database_url).begin() as session:
-            result = import_crm(session, customers_csv=customers, orders_csv=orders, shift_to=shift_to)
-            moves = recompute_tiers(session, tiers=tiers, today=date.today(), customer_ids=result.customer_ids)
+        imported = import_and_rank(
+            sessions_for(settings.database_url), tiers=tiers, customers=customers, orders=orders, shift_to=None,
+            today=date.today(),
+        )
     except CsvImportError as error:
         raise CliError(f"{error} (nothing was imported)") from None
+    _print_import(imported, tiers)
+
+
+def _print_import(imported: tuple[ImportResult, TierMoves], tiers: TierConfig) -> None:
+    result, moves = imported
     print(f"imported {result.customers} customers and {result.orders} orders")
     print("tiers: " + ", ".join(f"{t.id} {moves.by_tier[t.id]}" for t in tiers.tiers if moves.by_tier[t.id]))
 
@@ -172,20 +177,18 @@ def cmd_agents_remove(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
-    with sessions_for(settings.database_url).begin() as session:
-        added = seed_demo_agents(session)
-    if added:
+    tiers = load_tiers(settings.tiers_file)
+    seeded = seed_demo(sessions_for(settings.database_url), tiers=tiers, today=date.today())
+    if seeded.agents:
         print("demo agents: " + ", ".join(f"{u} / {p} ({r})" for u, _, r, p in DEMO_AGENTS))
-    with sessions_for(settings.database_url)() as session:
-        if session.scalar(select(func.count()).select_from(Customer)):
-            print("demo data: the database already has customers, nothing loaded")
-            return
-    # Shifted so the newest demo order was placed yesterday: tiers look as intended on any day.
-    _import(settings, DEMO_DIR / "customers.csv", DEMO_DIR / "orders.csv", shift_to=date.today() - timedelta(days=1))
+    if seeded.imported is None:
+        print("demo data: the database already has customers, nothing loaded")
+    else:
+        _print_import(seeded.imported, tiers)
 
 
 def cmd_kb(settings: Settings, args: argparse.Namespace) -> None:
-    from bot import kb_commands
+    from bot.cli import kb as kb_commands
 
     try:
         getattr(kb_commands, args.kb_command)(settings, args)
@@ -223,9 +226,13 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.run import run
+    def prepare() -> None:
+        if settings.demo_mode:
+            cmd_demo_seed(settings, args)
+        else:
+            upgrade(settings.database_url)
 
-    run(settings)
+    run(settings, prepare)
 
 
 # Only these use a secret: every other command runs with none set.
@@ -322,7 +329,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

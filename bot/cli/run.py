@@ -9,10 +9,9 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Callable
 
-from bot.cli import cmd_demo_seed
-from bot.db.migrate import upgrade
-from bot.processes import Process, ProcessError, check_ports, processes, start_all, stop_all
+from bot.cli.processes import Process, ProcessError, check_ports, processes, start_all, stop_all
 from bot.service.agents import DEMO_AGENTS
 from bot.settings import Settings
 
@@ -52,7 +51,8 @@ def _urls(settings: Settings) -> str:
     return "\n" + "\n".join(lines) + "\n\nPress Ctrl-C to stop them all."
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, prepare: Callable[[], None]) -> None:
+    """Every process of the product until stopped; ``prepare`` readies the database once the ports are known free."""
     if not settings.model_path.exists():
         sys.exit(f"error: no trained model at {settings.model_path}; run `make run` (it trains one)")
     log_dir = settings.var_dir / "logs"
@@ -61,9 +61,7 @@ def run(settings: Settings) -> None:
         check_ports(processes(settings, log_dir))
     except ProcessError as error:
         sys.exit(f"error: {error}")
-    upgrade(settings.database_url)
-    if settings.demo_mode:
-        cmd_demo_seed(settings, None)
+    prepare()
     print(f"starting the action server, Rasa server, console and worker (logs in {log_dir}) ...", flush=True)
     # Set even for SIGINT, which a shell starting us in the background ignores.
     for signum in _STOP_SIGNALS:
