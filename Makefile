@@ -3,14 +3,16 @@
 
 RASA := .venv-rasa/bin/rasa
 TRAINING_DATA := config.yml domain.yml data/rules.yml $(wildcard data/nlu/*.yml) $(wildcard bot/rasa_addons/nlu/*.py) $(wildcard bot/rasa_addons/dialogue/*.py)
+# MODEL, EMBEDDING_MODEL, KB and WEBCHAT are where the defaults of bot/settings.py look
+# (a test keeps them the same); the settings are declared there alone.
 MODEL := models/bot.tar.gz
-EMBEDDINGS := models/embeddings/multilingual-e5-small/BUILD_COMPLETE.json
+EMBEDDING_MODEL := models/embeddings/multilingual-e5-small
+EMBEDDINGS := $(EMBEDDING_MODEL)/BUILD_COMPLETE.json
 KB := var/kb/current
 KB_SOURCES := $(shell find data/knowledge -type f)
 # The web chat widget, from the npm registry at set-up; never committed.
 WEBCHAT_VERSION := 1.0.1
 WEBCHAT := var/web/rasa-webchat-$(WEBCHAT_VERSION).js
-export WEBCHAT_JS := $(abspath $(WEBCHAT))
 
 export BOT_DEMO ?= 1
 export RASA_TELEMETRY_ENABLED := false
@@ -45,7 +47,7 @@ $(MODEL): .venv/.ready $(TRAINING_DATA)
 kb: $(KB)
 
 $(EMBEDDINGS): .venv/.ready
-	.venv/bin/python -m knowledge.model_build
+	.venv/bin/python -m knowledge.model_build --out $(EMBEDDING_MODEL)
 
 $(KB): $(EMBEDDINGS) $(KB_SOURCES) tiers.yml $(wildcard knowledge/*.py)
 	.venv/bin/bot kb build

