@@ -28,9 +28,9 @@ run: setup $(MODEL) $(KB) $(WEBCHAT)
 test: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/pytest
 
-# Unit tests only: no servers, no training.
+# Unit tests only: no servers, no training, no embedding model.
 test-fast: setup
-	.venv/bin/pytest -m "not slow"
+	.venv/bin/pytest -m "not slow and not model"
 
 setup: .venv/.ready
 

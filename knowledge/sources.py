@@ -216,7 +216,11 @@ def _read_csv(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
     # Lines end at \n or \r alone, as the csv module expects: str.splitlines also splits at
     # \f, \x1c or \u2028, which a field may hold.
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    missing = {"id", "lang", "question", "answer"} - set(reader.fieldnames or [])
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        raise SourceError(path, 1, f"bad CSV header: {error}") from None
+    missing = {"id", "lang", "question", "answer"} - set(header)
     if missing:
         raise SourceError(path, 1, f"missing column(s) {', '.join(sorted(missing))}")
     start = 2

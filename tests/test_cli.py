@@ -79,6 +79,11 @@ def test_commands_that_need_no_secret_run_without_any(tmp_path, db_url):
     imported = bot(no_secrets, "customers", "import", *map(str, write(tmp_path)))
     assert imported.returncode == 0, imported.stderr
     assert counts(db_url) == (2, 3)
+
+
+@pytest.mark.model
+def test_kb_eval_needs_no_secret(db_url):
+    no_secrets = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
     evaluated = bot(no_secrets, "kb", "eval", "--kb", str(KB / "shop.yml"), "--queries", str(QUERIES), "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     assert '"top1"' in evaluated.stdout

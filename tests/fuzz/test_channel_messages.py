@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, Refused, rest_message, socket_message
+from tests.fuzz import FUZZ
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
@@ -26,7 +27,7 @@ def _accepts_or_refuses(parse, *args):
         return None
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(bodies)
 def test_a_rest_body_is_a_message_or_a_clear_refusal(body):
     parsed = _accepts_or_refuses(rest_message, json.loads(json.dumps(body)))
@@ -36,7 +37,7 @@ def test_a_rest_body_is_a_message_or_a_clear_refusal(body):
         assert set(metadata) <= {"token", "language"} and len(json.dumps(metadata)) < 2000
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(bodies)
 def test_a_socket_message_is_a_message_or_a_clear_refusal(data):
     parsed = _accepts_or_refuses(socket_message, data, "customData")

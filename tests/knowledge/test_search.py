@@ -21,16 +21,19 @@ def searcher(embedder, tmp_path_factory) -> Searcher:
     return Searcher(load_index(current_build(kb_dir)), embedder)
 
 
+@pytest.mark.model
 def test_a_chinese_question_finds_the_entry_and_its_chinese_answer(searcher):
     best = searcher.search("退款要几天才能到？").best
     assert best.entry.id == "refund-time"
     assert best.entry.answer_in("zh") == ("zh", "支付宝和微信 1-3 个工作日到账，银行卡 3-7 个工作日。")
 
 
+@pytest.mark.model
 def test_an_english_question_finds_a_csv_entry(searcher):
     assert searcher.search("I need an invoice for my company").best.entry.id == "invoice"
 
 
+@pytest.mark.model
 def test_entries_for_higher_tiers_are_never_shown_to_lower_ones(searcher):
     question = "what is the VIP hotline number"
     assert searcher.search(question, tier="vip").best.entry.id == "vip-hotline"
@@ -38,12 +41,14 @@ def test_entries_for_higher_tiers_are_never_shown_to_lower_ones(searcher):
         assert all(hit.entry.id != "vip-hotline" for hit in searcher.search(question, k=10, tier=tier).hits)
 
 
+@pytest.mark.model
 def test_confidence_is_higher_for_a_known_question_than_for_an_unrelated_one(searcher):
     known = searcher.search("how long does a refund take")
     unrelated = searcher.search("who won the football world cup in 1998")
     assert known.confidence > 0.6 > unrelated.confidence
 
 
+@pytest.mark.model
 def test_a_rebuild_is_picked_up_without_a_restart(embedder, tmp_path):
     entries = load_sources([KB], known_tiers=TIERS)
     build_index(entries[:2], embedder, tmp_path, sources=[], hnsw_above=10_000)
@@ -68,6 +73,7 @@ def test_a_broken_source_keeps_the_last_good_index(tmp_path):
     assert current_build(settings.kb_dir) == before
 
 
+@pytest.mark.model
 def test_kb_eval_reports_the_metrics_as_json():
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "kb", "eval", "--kb", str(KB / "shop.yml"), str(KB / "extra.csv"),
@@ -91,11 +97,13 @@ def test_kb_eval_refuses_a_broken_query_file(tmp_path):
     assert result.returncode == 1 and f"{queries}:2: bad query line" in result.stderr
 
 
+@pytest.mark.model
 def test_results_are_plain_numbers_that_travel_as_json(searcher):
     result = searcher.search("how long does a refund take")
     json.dumps({"confidence": result.confidence, "scores": [(h.score, h.dense) for h in result.hits]})
 
 
+@pytest.mark.model
 def test_a_large_base_builds_without_passages_and_still_finds_the_entry(embedder, tmp_path, monkeypatch):
     import knowledge.index
 

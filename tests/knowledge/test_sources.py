@@ -59,3 +59,10 @@ def test_the_same_id_in_two_files_is_a_duplicate(tmp_path):
     write(tmp_path, "b.yml", "entries:\n  - id: x\n    zh: {question: '问?', answer: 答}\n")
     with pytest.raises(SourceError, match=r"b.yml:3: duplicate id 'x' \(first at .*a.yml:3\)"):
         load_sources([tmp_path])
+
+
+def test_a_csv_whose_header_is_not_csv_is_refused_at_line_1(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b'"')
+    with pytest.raises(SourceError, match=r"broken.csv:1: bad CSV header"):
+        load_sources([path])
