@@ -166,9 +166,8 @@ class ActionAskComplaintOrder(Action):
                 }
                 for n, o in enumerate(orders, start=1)
             ]
-        buttons.append(
-            {"title": "与订单无关" if lang == "zh" else "Not about an order", "payload": '/choose{"complaint_order": "none"}'}
-        )
+        not_about_one = runtime.phrase(domain, "utter_button_not_about_an_order", lang)
+        buttons.append({"title": not_about_one, "payload": '/choose{"complaint_order": "none"}'})
         dispatcher.utter_message(response="utter_ask_complaint_order", buttons=buttons)
         return []
 

@@ -92,10 +92,8 @@ def escalate(
     tier = runtime.tier_of(tracker)
     if not settings.hours.is_open(runtime.utcnow()):
         dispatcher.utter_message(response="utter_agents_closed", hours=settings.hours.describe())
-        buttons = [{"title": "提交工单" if lang == "zh" else "Open a ticket", "payload": "/complain"}]
-        if tracker.get_slot("customer_id"):
-            buttons.append({"title": "预约回电" if lang == "zh" else "Request a call-back", "payload": "/request_callback"})
-        dispatcher.utter_message(response="utter_ticket_or_callback", buttons=buttons)
+        customer = tracker.get_slot("customer_id")
+        dispatcher.utter_message(response="utter_ticket_or_callback" if customer else "utter_ticket_when_back")
         return []
     with runtime.sessions().begin() as session:
         handoff = open_handoff(
@@ -160,8 +158,8 @@ class ActionRelayToAgent(Action):
         return [] if relayed else [SlotSet("handoff_id", None)]
 
 
-def _agent_name(notice: Notice) -> str:
-    return notice.agent or "Lumo Shop"
+def _agent_name(notice: Notice, lang: str) -> str:
+    return notice.agent or runtime.company_name(lang)
 
 
 class ActionHandoffEvent(Action):
@@ -192,9 +190,9 @@ class ActionHandoffEvent(Action):
             logger.warning("handoff message %s is not for %s", message_id, tracker.sender_id)
             return []
         if notice.kind == "agent":
-            dispatcher.utter_message(response="utter_from_agent", agent=_agent_name(notice), message=notice.text)
+            dispatcher.utter_message(response="utter_from_agent", agent=_agent_name(notice, runtime.language(tracker)), message=notice.text)
         elif notice.kind == "joined":
-            dispatcher.utter_message(response="utter_agent_joined", agent=_agent_name(notice))
+            dispatcher.utter_message(response="utter_agent_joined", agent=_agent_name(notice, runtime.language(tracker)))
         elif notice.kind == "closed":
             dispatcher.utter_message(response="utter_handoff_closed")
             dispatcher.utter_message(response="utter_ask_rating")
@@ -202,7 +200,7 @@ class ActionHandoffEvent(Action):
         elif notice.kind in ("expired", "ticketed"):
             dispatcher.utter_message(
                 response="utter_handoff_expired" if notice.kind == "expired" else "utter_handoff_ticketed",
-                agent=_agent_name(notice),
+                agent=_agent_name(notice, runtime.language(tracker)),
                 number=notice.ticket_number or "-",
                 due=runtime.local_time(notice.ticket_due) if notice.ticket_due else "-",
             )

@@ -57,7 +57,13 @@ class ActionSessionStart(Action):
             )
         logger.info("session %s: %s", tracker.sender_id, profile.customer_id or "guest")
         started = runtime.utcnow().replace(microsecond=0)
-        events: list[EventType] = [SessionStarted(), SlotSet("conversation_started", started.isoformat())]
+        settings = runtime.settings()
+        events: list[EventType] = [
+            SessionStarted(),
+            SlotSet("conversation_started", started.isoformat()),
+            SlotSet("company_en", settings.company_name),
+            SlotSet("company_zh", settings.company_name_zh),
+        ]
         events += [SlotSet(name, value) for name, value in profile.slots().items()]
         with runtime.sessions().begin() as session:
             handoff = open_handoff_of(session, tracker.sender_id)

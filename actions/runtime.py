@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "channel",
+    "company_name",
     "conversation_started",
     "entity",
     "is_cancel",
@@ -32,6 +33,7 @@ __all__ = [
     "local_time",
     "money",
     "note_outcome",
+    "phrase",
     "open_ticket_for",
     "sessions",
     "settings",
@@ -67,6 +69,21 @@ def language(tracker: Tracker) -> str:
 def tier_of(tracker: Tracker) -> Tier:
     """The conversation's tier as identified at session start; a guest's if unknown."""
     return tiers().get(tracker.get_slot("tier")) or tiers().guest
+
+
+def company_name(lang: str) -> str:
+    return settings().company_name_zh if lang == "zh" else settings().company_name
+
+
+def phrase(domain: dict[str, Any], response: str, lang: str) -> str:
+    """The text of a domain.yml response in ``lang``, for words an action puts into its own
+    messages (a button's title): its variation for that language, or the unconditioned one."""
+    variations = domain["responses"][response]
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if any(c.get("name") == "language" and c.get("value") == lang for c in conditions):
+            return variation["text"]
+    return next(v["text"] for v in variations if not v.get("condition"))
 
 
 def money(amount: Any, lang: str) -> str:

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
         "REST_TOKEN", "", "bearer token of the REST channel, for the company's own servers",
         shown="none: the REST channel is off (a demo value in demo mode)",
     )
+    company_name: str = _setting("COMPANY_NAME", "Lumo Shop", "the company's name, as customers and agents read it")
+    company_name_zh: str = _setting("COMPANY_NAME_ZH", "露莫商城", "the company's name in Chinese")
     # Loopback unless told otherwise: in demo mode anyone who can connect knows the secrets.
     host: str = _setting("BOT_HOST", "localhost", "host the processes are reached on")
     rasa_port: int = _setting("RASA_PORT", 5005, "ports")

@@ -26,7 +26,7 @@ import psutil
 from bot.settings import ROOT, Settings
 from bot.worker import READY
 
-__all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "rasa_env", "start_all", "stop_all"]
+__all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "start_all", "stop_all"]
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -191,13 +191,9 @@ class Process:
         self.popen.wait()
 
 
-def rasa_env(settings: Settings) -> dict[str, str]:
-    """The variables endpoints.yml reads, and Rasa's own: no telemetry from a closed network."""
-    return {
-        "RASA_TELEMETRY_ENABLED": "false",
-        "ACTION_SERVER_URL": settings.action_server_url,
-        "TRACKER_STORE_URL": settings.tracker_store_url,
-    }
+# Rasa's own: no telemetry from a closed network. What endpoints.yml and credentials.yml
+# read comes with every setting (Settings.to_env).
+RASA_ENV = {"RASA_TELEMETRY_ENABLED": "false"}
 
 
 def processes(settings: Settings, log_dir: Path) -> list[Process]:
@@ -226,7 +222,7 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
             # /status needs the model loaded, so a 200 there means the bot can answer.
             health_url=f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}",
             log_path=log_dir / "rasa.log",
-            env={**env, **rasa_env(settings)},
+            env={**env, **RASA_ENV},
         ),
         Process(
             name="console",

@@ -44,8 +44,10 @@ def tracker(sender: str = "s1", *, text: str = "", slots: dict[str, Any] | None 
     return Tracker(sender, {"language": "en", **(slots or {})}, latest, events, False, None, {}, "action_listen")
 
 
-def run(action: Action, state: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def run(
+    action: Action, state: Tracker, domain: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What the action says (response names and their values) and the events it returns."""
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, state, {}))
+    events = asyncio.run(action.run(dispatcher, state, domain or {}))
     return dispatcher.messages, events

@@ -1,9 +1,12 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from actions.complaints import ActionSubmitComplaint, ActionTicketStatus
+import yaml
+
+from actions.complaints import ActionAskComplaintOrder, ActionSubmitComplaint, ActionTicketStatus
 from bot.db.models import Order, Ticket
 from bot.service.complaints import open_ticket
+from bot.settings import ROOT
 from tests.actions.conftest import run, tracker
 from tests.factories import add_customer
 
@@ -52,3 +55,12 @@ def test_a_late_parcel_complaint_becomes_a_ticket_with_the_tiers_coupon(db, tier
         [ticket] = session.query(Ticket).all()
     assert (ticket.number, ticket.order_id, ticket.customer_id) == (said[0]["number"], "LATE1", "C1")
     assert all(e["value"] is None for e in events if e["event"] == "slot")
+
+
+def test_the_order_buttons_end_with_one_for_no_order_in_the_customers_language(db):
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    with db.begin() as session:
+        add_customer(session, "C1", name="Ann", orders=2, spend=100)
+    for lang, label in (("zh", "与订单无关"), ("en", "Not about an order")):
+        [said], _ = run(ActionAskComplaintOrder(), tracker("s1", slots={"customer_id": "C1", "language": lang}), domain)
+        assert [b["title"] for b in said["buttons"]][-1] == label and len(said["buttons"]) == 3

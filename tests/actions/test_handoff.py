@@ -1,6 +1,16 @@
-from actions.handoff import ActionHandoffEvent, ActionRate, ActionRelayToAgent, ActionRequestCallback
+from datetime import datetime, timezone
+
+from actions import runtime
+from actions.handoff import (
+    ActionHandoffEvent,
+    ActionRate,
+    ActionRelayToAgent,
+    ActionRequestCallback,
+    ActionRequestHuman,
+)
 from bot.db.models import Handoff, Ticket
 from bot.service.agents import add_agent
+from bot.service.escalation import DAYS
 from bot.service.handoffs import accept, open_handoff, post_agent_message
 from tests.actions.conftest import run, tracker
 from tests.factories import add_customer
@@ -61,3 +71,15 @@ def test_a_call_back_goes_to_the_phone_on_record_masked(db):
     assert ticket.category == "callback" and ticket.number == said["number"]
     [guest], _ = run(ActionRequestCallback(), tracker("s2"))
     assert guest["response"] == "utter_callback_needs_phone"
+
+
+def test_out_of_hours_a_customer_is_offered_a_ticket_or_a_call_back_and_a_guest_a_ticket(monkeypatch, tiers):
+    today = DAYS[datetime.now(timezone.utc).weekday()]
+    monkeypatch.setenv("SERVICE_TIMEZONE", "UTC")
+    monkeypatch.setenv("SERVICE_DAYS", ",".join(d for d in DAYS if d != today))
+    runtime.settings.cache_clear()
+    vip = {"customer_id": "V1", "tier": "vip"}
+    said, _ = run(ActionRequestHuman(), tracker("s1", text="a person please", slots=vip))
+    assert [m["response"] for m in said] == ["utter_agents_closed", "utter_ticket_or_callback"]
+    said, _ = run(ActionRequestHuman(), tracker("s2", text="a person please", slots={"tier": "gold"}))
+    assert [m["response"] for m in said] == ["utter_agents_closed", "utter_ticket_when_back"]

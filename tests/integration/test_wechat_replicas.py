@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -46,8 +45,10 @@ def replicas(stack, redis_url, tmp_path_factory) -> Iterator[list[str]]:
     """Two more Rasa servers on the stack's stores and action server, with Redis."""
     started = []
     for n in range(2):
-        settings = replace(stack.settings, rasa_port=free_port(), redis_url=redis_url)
-        settings = replace(settings, rasa_url=f"http://{settings.host}:{settings.rasa_port}")
+        port = free_port()
+        settings = stack.settings.model_copy(
+            update={"rasa_port": port, "redis_url": redis_url, "rasa_url": f"http://{stack.settings.host}:{port}"}
+        )
         [rasa] = [p for p in processes(settings, tmp_path_factory.mktemp(f"replica{n}")) if p.name == "Rasa server"]
         rasa.start()
         started.append((rasa, settings.rasa_url))
