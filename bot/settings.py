@@ -32,7 +32,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.service.escalation import ServiceHours
+from bot.hours import ServiceHours
 
 __all__ = ["ROOT", "ConfigError", "Settings", "configuration_table", "load_settings"]
 

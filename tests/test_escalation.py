@@ -2,12 +2,11 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.hours import ServiceHours, ServiceHoursError
 from bot.service.escalation import (
     ESCALATE,
     OFFER_PERSON,
     OFFER_TICKET,
-    ServiceHours,
-    ServiceHoursError,
     after_failure,
     complaint_goes_to_person,
     complaint_to_person_now,

@@ -9,8 +9,8 @@ from actions.handoff import (
     ActionRequestHuman,
 )
 from bot.db.models import Handoff, Ticket
+from bot.hours import DAYS
 from bot.service.agents import add_agent
-from bot.service.escalation import DAYS
 from bot.service.handoffs import accept, open_handoff, post_agent_message
 from tests.actions.conftest import run, tracker
 from tests.factories import add_customer

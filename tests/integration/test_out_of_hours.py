@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.cli.processes import Process, free_port
 from bot.db.models import Handoff, Ticket
 from bot.db.session import sessions_for
-from bot.cli.processes import Process, free_port
-from bot.service.escalation import DAYS
+from bot.hours import DAYS
 
 pytestmark = pytest.mark.slow
 
