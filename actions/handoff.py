@@ -175,10 +175,9 @@ class ActionHandoffEvent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        message_id = next(tracker.get_latest_entity_values("handoff_message_id"), None)
         try:
-            message_id = int(message_id)
-        except (TypeError, ValueError):
+            message_id = int(runtime.entity(tracker, "handoff_message_id") or "")
+        except ValueError:
             logger.warning("handoff_event without a message id for %s", tracker.sender_id)
             return []
         if message_id <= int(tracker.get_slot("handoff_last_event") or 0):

@@ -186,7 +186,9 @@ class ActionBindSubmit(Action):
                 member_id=tracker.get_slot("bind_member_id") or "", phone_last4=tracker.get_slot("bind_phone_last4") or "",
             )
             profile = (
-                profile_of(session, result.customer, tiers=runtime.tiers(), today=runtime.today()) if result.bound else None
+                profile_of(session, result.customer, tiers=runtime.tiers(), today=runtime.today())
+                if result.customer is not None
+                else None
             )
         if profile is None:
             logger.info("binding %s:%s refused (%s attempts left)", channel, tracker.sender_id, result.attempts_left)

@@ -28,7 +28,10 @@ class Embedder:
         # e5 models embed a question and the passage that answers it differently.
         self.passage_prefix = prefix if passage_prefix is None else passage_prefix
         self._model = SentenceTransformer(model, device="cpu")
-        self.dimension = int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"{model} does not say the size of its embeddings")
+        self.dimension = int(dimension)
 
     @classmethod
     def for_build(cls, manifest: dict) -> Embedder:

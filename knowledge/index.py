@@ -123,14 +123,15 @@ def _classifier(vectors: np.ndarray, owners: np.ndarray, n: int) -> tuple[np.nda
 
 def _faiss_index(vectors: np.ndarray, hnsw_above: int) -> tuple[faiss.Index, str]:
     dimension = vectors.shape[1]
+    index: faiss.Index
     if len(vectors) <= hnsw_above:
         index = faiss.IndexFlatIP(dimension)
         kind = "flat"
     else:
-        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        kind = "hnsw"
+        hnsw = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index, kind = hnsw, "hnsw"
     index.add(vectors)
     return index, kind
 

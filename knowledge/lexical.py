@@ -39,16 +39,19 @@ class BM25:
 
     def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
         self.vocabulary: dict[str, int] = {}
-        rows, cols, tfs, lengths = [], [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        counted: list[int] = []
+        lengths: list[int] = []
         for row, text in enumerate(documents):
             counts = Counter(tokenize(text))
             lengths.append(sum(counts.values()))
-            for token, tf in counts.items():
+            for token, count in counts.items():
                 rows.append(row)
                 cols.append(self.vocabulary.setdefault(token, len(self.vocabulary)))
-                tfs.append(tf)
+                counted.append(count)
         n = len(documents)
-        tf = np.asarray(tfs, dtype=np.float32)
+        tf = np.asarray(counted, dtype=np.float32)
         length = np.asarray(lengths, dtype=np.float32)
         average = float(length.mean()) if n else 1.0
         df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(self.vocabulary))

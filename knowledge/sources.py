@@ -184,7 +184,7 @@ def _read_yaml(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
             block = item[lang]
             if not isinstance(block, dict):
                 raise SourceError(path, line, f"entry {item.get('id')!r}: {lang} must be a mapping")
-            yield block.get("__line__", line), lang, {
+            yield block.get("__line__") or line, lang, {
                 "id": item.get("id"), "tags": item.get("tags"), "tiers": item.get("tiers"),
                 **block,
             }
@@ -227,7 +227,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
     try:
         for row in reader:
             if None in row or None in row.values():
-                raise SourceError(path, start, f"expected {len(reader.fieldnames)} fields")
+                raise SourceError(path, start, f"expected {len(header)} fields")
             split = lambda key: [v.strip() for v in (row.get(key) or "").split("|") if v.strip()]  # noqa: E731
             yield start, row["lang"].strip(), {
                 **row, "variants": split("variants"), "tags": split("tags"), "tiers": split("tiers"),

@@ -62,8 +62,8 @@ def eval_(settings: Settings, args: argparse.Namespace) -> None:
         raise KbError(f"no queries in {args.queries}")
     embedder = embedder_for(settings)
     with tempfile.TemporaryDirectory() as tmp:
-        build_index(entries, embedder, Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
-        searcher = Searcher(load_index(current_build(Path(tmp))), embedder)
+        report = build_index(entries, embedder, Path(tmp), sources=[], hnsw_above=settings.kb_hnsw_above)
+        searcher = Searcher(load_index(report.path), embedder)
         metrics = evaluate(lambda q: [h.entry.id for h in searcher.search(q, k=10).hits], queries)
     if args.json:
         print(json.dumps(metrics.as_dict()))

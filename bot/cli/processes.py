@@ -102,9 +102,9 @@ class Process:
 
     def check_port(self) -> None:
         """Raise ProcessError if another process holds our port on any address of our host."""
-        if self.health_url is None:
+        if self.health_url is None or self.port is None:
             return
-        host = httpx.URL(self.health_url).host
+        port, host = self.port, httpx.URL(self.health_url).host
         for family, kind, proto, _, address in socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM):
             with socket.socket(family, kind, proto) as s:
                 # As the servers do, so connections still closing (TIME_WAIT) do not count.
@@ -114,7 +114,7 @@ class Process:
                 except OSError as error:
                     # Other errors (::1 on a machine without IPv6) are the server's to report, if it cares.
                     if error.errno == errno.EADDRINUSE:
-                        holders = " and ".join(map(_describe, _listeners(self.port)))
+                        holders = " and ".join(map(_describe, _listeners(port)))
                         raise ProcessError(
                             f"port {self.port} ({self.name}) is in use" + (f" by {holders}" if holders else "")
                         ) from None
@@ -136,9 +136,16 @@ class Process:
         )
         log.close()
 
+    @property
+    def running(self) -> subprocess.Popen[bytes]:
+        """The process started by :meth:`start`."""
+        if self.popen is None:
+            raise ProcessError(f"{self.name} was never started")
+        return self.popen
+
     def exit_report(self) -> str:
         """How the process ended, with the end of its log."""
-        code = self.popen.returncode
+        code = self.running.returncode
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
         with self.log_path.open(errors="replace") as log:
             tail = "".join(deque(log, 20)).rstrip("\n")
@@ -147,7 +154,7 @@ class Process:
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
+            if self.running.poll() is not None:
                 raise ProcessError(self.exit_report())
             if self._is_up():
                 self._check_listener()
@@ -170,7 +177,7 @@ class Process:
         """Make sure the answer came from the process we started (or one it spawned), not another holding the port."""
         if self.port is None:
             return
-        strangers = [pid for pid in _listeners(self.port) if pid is None or _group(pid) != self.popen.pid]
+        strangers = [pid for pid in _listeners(self.port) if pid is None or _group(pid) != self.running.pid]
         if strangers:
             raise ProcessError(
                 f"port {self.port} answers, but it is held by {' and '.join(map(_describe, strangers))}, "

@@ -70,9 +70,9 @@ def run(settings: Settings, prepare: Callable[[], None]) -> None:
     try:
         started = start_all(settings, log_dir)
         print(_urls(settings), flush=True)
-        while all(p.popen.poll() is None for p in started):
+        while all(p.running.poll() is None for p in started):
             time.sleep(0.5)
-        dead = next(p for p in started if p.popen.returncode is not None)
+        dead = next(p for p in started if p.running.returncode is not None)
         print(f"error: {dead.exit_report()}\nstopping the others ...", file=sys.stderr, flush=True)
         sys.exit(1)
     except ProcessError as error:  # start_all has stopped what it started

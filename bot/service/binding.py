@@ -54,7 +54,7 @@ def bind(session: Session, *, channel: str, user_id: str, member_id: str, phone_
     digits = re.sub(r"\D", "", customer.phone or "") if customer else ""
     matches = customer is not None and len(phone_last4) == 4 and phone_last4.isdigit() and digits.endswith(phone_last4)
     session.add(BindAttempt(channel=channel, channel_user_id=user_id, succeeded=matches, at=now))
-    if not matches:
+    if customer is None or not matches:
         return BindResult(None, MAX_FAILURES - failures - 1)
     identity = session.scalar(
         select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == user_id)

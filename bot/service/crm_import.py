@@ -117,7 +117,8 @@ def _order(path: Path, line: int, row: dict[str, str], shift: timedelta) -> Orde
         amount = Decimal(row["amount"])
     except InvalidOperation:
         raise bad(f"amount {row['amount']!r} is not a number") from None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10:
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or amount < 0 or (isinstance(exponent, int) and exponent < -2) or amount >= 10**10:
         raise bad(f"amount {row['amount']!r} must be a non-negative amount with at most 2 decimals")
     if row["status"] not in ORDER_STATUSES:
         raise bad(f"status must be one of {sorted(ORDER_STATUSES)}, not {row['status']!r}")
@@ -146,7 +147,9 @@ def import_crm(
     day: demo data stays as recent as the day it is loaded.
     """
     customers_csv, orders_csv = Path(customers_csv), Path(orders_csv)
-    customers, seen_customers, seen_phones = [], set(), set()
+    customers: list[tuple[int, Customer]] = []
+    seen_customers: set[str] = set()
+    seen_phones: set[str] = set()
     for line, row in _rows(customers_csv, CUSTOMER_COLUMNS):
         customer = _customer(customers_csv, line, row)
         _unique(customers_csv, line, seen_customers, customer.id, "customer id")
@@ -167,7 +170,8 @@ def import_crm(
         latest = max(_order(orders_csv, line, row, shift).placed_at for line, row in rows)
         shift = shift_to - latest
     known = seen_customers | set(session.scalars(select(Customer.id)))
-    orders, seen_orders = [], set()
+    orders: list[Order] = []
+    seen_orders: set[str] = set()
     for line, row in rows:
         order = _order(orders_csv, line, row, shift)
         _unique(orders_csv, line, seen_orders, order.id, "order id")

@@ -128,7 +128,7 @@ class TierConfig:
 
     @property
     def guest(self) -> Tier:
-        return self.get(self.guest_id)
+        return next(t for t in self.tiers if t.id == self.guest_id)
 
     def get(self, tier_id: str | None) -> Tier | None:
         return next((t for t in self.tiers if t.id == tier_id), None)

@@ -20,5 +20,5 @@ def expire(session: Session, *, timeout: timedelta, tiers: TierConfig) -> int:
     expired = expire_overdue(session, timeout=timeout, tiers=tiers)
     session.commit()
     for handoff in expired:
-        logger.info("handoff %s not accepted in time: ticket %s", handoff.id, handoff.ticket.number)
+        logger.info("handoff %s not accepted in time: ticket %s", handoff.id, handoff.ticket and handoff.ticket.number)
     return len(expired)

@@ -95,7 +95,7 @@ def rest_message(body: Any) -> tuple[str, str, dict[str, str]]:
     sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         raise Refused(400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
-    _check_text(text)
+    text = _text(text)
     if metadata is not None and not isinstance(metadata, dict):
         raise Refused(400, "metadata must be a JSON object")
     return sender, text, customer_metadata(metadata)
@@ -105,16 +105,15 @@ def socket_message(data: Any, metadata_key: str) -> tuple[str, dict[str, str]]:
     """The text and metadata of a socket.io message event; :class:`Refused` if unusable."""
     if not isinstance(data, dict):
         raise Refused(400, "a message must be an object")
-    text = data.get("message")
-    _check_text(text)
-    return text, customer_metadata(data.get(metadata_key))
+    return _text(data.get("message")), customer_metadata(data.get(metadata_key))
 
 
-def _check_text(text: Any) -> None:
+def _text(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         raise Refused(400, "message must be a non-empty string")
     if len(text) > MAX_MESSAGE_CHARS:
         raise Refused(413, f"message is too long: at most {MAX_MESSAGE_CHARS} characters")
+    return text
 
 
 class Busy(Exception):

@@ -233,6 +233,8 @@ class WeChatInput(InputChannel):
         return hook
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        # receive() answers 503 while WeChat is off, when these are None.
+        assert self.seen is not None and self.client is not None
         if not signed(self.config.token, request.args):
             logger.warning("WeChat message with a bad signature refused")
             return response.text("bad signature", status=403)
@@ -262,23 +264,25 @@ class WeChatInput(InputChannel):
         try:
             await asyncio.wait_for(asyncio.shield(turn), timeout=self.config.reply_seconds)
         except asyncio.TimeoutError:
-            turn.add_done_callback(lambda _: asyncio.ensure_future(self._send_later(message.source, collector)))
+            client = self.client
+            turn.add_done_callback(lambda _: asyncio.ensure_future(_send_later(client, message.source, collector)))
             return response.text("success")
         if len(collector.messages) == 1:
             return self._reply(message, _render(collector.messages[0]), encrypted, nonce)
-        await self._send_later(message.source, collector)
+        await _send_later(self.client, message.source, collector)
         return response.text("success")
 
     def _reply(self, message: Any, content: str, encrypted: bool, nonce: str) -> HTTPResponse:
         xml = TextReply(content=content, message=message).render()
-        if encrypted:
+        if encrypted and self.crypto is not None:  # read_message refuses safe mode without a key
             xml = self.crypto.encrypt_message(xml, nonce, str(int(time.time())))
         return response.text(xml, content_type="application/xml")
 
-    async def _send_later(self, openid: str, collector: CollectingOutputChannel) -> None:
-        output = WeChatOutput(self.client)
-        for sent in collector.messages:
-            try:
-                await output._send(openid, _render(sent))
-            except Exception:
-                logger.exception("WeChat customer-service message to %s failed", openid)
+
+async def _send_later(client: _Client, openid: str, collector: CollectingOutputChannel) -> None:
+    output = WeChatOutput(client)
+    for sent in collector.messages:
+        try:
+            await output._send(openid, _render(sent))
+        except Exception:
+            logger.exception("WeChat customer-service message to %s failed", openid)

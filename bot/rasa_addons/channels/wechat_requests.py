@@ -67,7 +67,7 @@ def read_message(body: bytes, args: Mapping[str, str], crypto: WeChatCrypto | No
         raise Refused(400, "safe mode needs WECHAT_AES_KEY")
     try:
         xml = body.decode("utf-8")
-        if encrypted:
+        if encrypted and crypto is not None:
             xml = crypto.decrypt_message(
                 xml, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")
             )
