@@ -44,7 +44,7 @@ def main() -> None:
     kept = []
     for entry in entries:
         entry = copy.deepcopy(entry)
-        for lang, variants in entry.variants.items():
+        for variants in entry.variants.values():
             if len(variants) > 1:
                 held_out.append((variants.pop(), entry.id))
         kept.append(entry)

@@ -6,6 +6,7 @@ small embedding model blurs; BM25 keeps it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -31,7 +32,7 @@ def tokenize(text: str) -> list[str]:
     jieba.setLogLevel(logging.WARNING)
     words = [w for w in jieba.lcut(text) if _WORD.fullmatch(w)]
     chars = [c for c in text if _CJK.fullmatch(c)]
-    return words + [a + b for a, b in zip(chars, chars[1:])]
+    return words + [a + b for a, b in itertools.pairwise(chars)]
 
 
 class BM25:

@@ -23,7 +23,7 @@ from knowledge.index import KnowledgeIndex
 from knowledge.lexical import BM25
 from knowledge.sources import Entry
 
-__all__ = ["Calibration", "Fusion", "Hit", "Searcher", "SearchResult"]
+__all__ = ["Calibration", "Fusion", "Hit", "SearchResult", "Searcher"]
 
 
 @dataclass(frozen=True)

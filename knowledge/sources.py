@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Entry", "LANGUAGES", "SourceError", "checksum", "load_sources", "source_files"]
+__all__ = ["LANGUAGES", "Entry", "SourceError", "checksum", "load_sources", "source_files"]
 
 LANGUAGES = ("zh", "en")
 SUFFIXES = (".yml", ".yaml", ".csv", ".jsonl")
@@ -228,13 +228,17 @@ def _read_csv(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
         for row in reader:
             if None in row or None in row.values():
                 raise SourceError(path, start, f"expected {len(header)} fields")
-            split = lambda key: [v.strip() for v in (row.get(key) or "").split("|") if v.strip()]  # noqa: E731
             yield start, row["lang"].strip(), {
-                **row, "variants": split("variants"), "tags": split("tags"), "tiers": split("tiers"),
+                **row, "variants": _split(row, "variants"), "tags": _split(row, "tags"), "tiers": _split(row, "tiers"),
             }
             start = reader.line_num + 1
     except csv.Error as error:
         raise SourceError(path, start, f"bad CSV: {error}") from None
+
+
+def _split(row: dict[str, str], key: str) -> list[str]:
+    """A CSV cell's ``|``-separated list."""
+    return [v.strip() for v in (row.get(key) or "").split("|") if v.strip()]
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:

@@ -104,5 +104,5 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path, db_url):
 
 def test_a_missing_file_is_a_clear_error(tmp_path, db_url):
     customers, _ = write(tmp_path)
-    with pytest.raises(CsvImportError, match="nope.csv"):
+    with pytest.raises(CsvImportError, match=r"nope\.csv"):
         run_import(db_url, customers, tmp_path / "nope.csv")

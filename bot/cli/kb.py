@@ -47,7 +47,7 @@ def search(settings: Settings, args: argparse.Namespace) -> None:
     result = searcher.search(args.question, k=args.k, tier=args.tier)
     print(f"confidence {result.confidence:.2f}")
     for hit in result.hits:
-        lang, answer = hit.entry.answer_in(args.lang)
+        _, answer = hit.entry.answer_in(args.lang)
         print(f"{hit.score:.3f}  {hit.entry.id}  [{hit.entry.question_in(args.lang)}]  via {hit.variant!r}")
         print(f"       {answer[:160]}")
 

@@ -144,7 +144,7 @@ def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
     try:
         with sessions_for(settings.database_url).begin() as session:
-            agent, token = add_agent(
+            _, token = add_agent(
                 session, username=args.username, display_name=args.name or args.username, role=args.role,
                 password=password,
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -62,11 +62,11 @@ class Customer(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
-    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8), default="zh")
-    tier: Mapped[Optional[str]] = mapped_column(String(32), index=True)
-    tier_updated_at: Mapped[Optional[datetime]]
+    tier: Mapped[str | None] = mapped_column(String(32), index=True)
+    tier_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     orders: Mapped[list[Order]] = relationship(
@@ -117,20 +117,20 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     sender_id: Mapped[str] = mapped_column(String(128), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="en")
     category: Mapped[str] = mapped_column(String(32))
-    order_id: Mapped[Optional[str]] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     priority: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="open")
     sla_due_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    resolved_at: Mapped[Optional[datetime]]
+    resolved_at: Mapped[datetime | None]
 
     updates: Mapped[list[TicketUpdate]] = relationship(back_populates="ticket", order_by="TicketUpdate.id")
 
@@ -150,15 +150,15 @@ class TicketUpdate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     notify: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[Optional[datetime]]
+    delivered_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="updates")
-    agent: Mapped[Optional[Agent]] = relationship()
+    agent: Mapped[Agent | None] = relationship()
 
     def __repr__(self) -> str:
         return f"TicketUpdate(ticket_id={self.ticket_id}, status={self.status!r})"
@@ -173,7 +173,7 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="agent")
     # SHA-256 of the agent's API token: the token is random, so a fast hash is enough.
-    api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -191,7 +191,7 @@ class ConsoleSession(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
-    revoked_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[datetime | None]
 
     agent: Mapped[Agent] = relationship()
 
@@ -215,7 +215,7 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), index=True)
     channel: Mapped[str] = mapped_column(String(32))
-    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     tier: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
@@ -223,19 +223,19 @@ class Handoff(Base):
     reason: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     # The ticket a handoff no agent accepted in time became.
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    accepted_at: Mapped[Optional[datetime]]
-    closed_at: Mapped[Optional[datetime]]
-    rating: Mapped[Optional[int]]
+    accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    rating: Mapped[int | None]
 
     messages: Mapped[list[HandoffMessage]] = relationship(
         back_populates="handoff", order_by="HandoffMessage.id"
     )
-    agent: Mapped[Optional[Agent]] = relationship()
-    ticket: Mapped[Optional[Ticket]] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
 
     def __repr__(self) -> str:
         return f"Handoff(id={self.id}, sender_id={self.sender_id!r}, status={self.status!r})"
@@ -254,10 +254,10 @@ class HandoffMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
     author: Mapped[str] = mapped_column(String(16))
-    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[Optional[datetime]]
+    delivered_at: Mapped[datetime | None]
 
     handoff: Mapped[Handoff] = relationship(back_populates="messages")
 
@@ -274,12 +274,12 @@ class ConversationOutcome(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), index=True)
     channel: Mapped[str] = mapped_column(String(32))
-    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     tier: Mapped[str] = mapped_column(String(32), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime] = mapped_column(default=utcnow)
-    rating: Mapped[Optional[int]]
+    rating: Mapped[int | None]
 
     def __repr__(self) -> str:
         return f"ConversationOutcome(sender_id={self.sender_id!r}, outcome={self.outcome!r})"
@@ -292,14 +292,14 @@ class KbGap(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128))
-    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     tier: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     question: Mapped[str] = mapped_column(Text)
-    best_score: Mapped[Optional[float]]
+    best_score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # The entry written to answer it, once someone did.
-    resolved_entry_id: Mapped[Optional[str]] = mapped_column(String(64))
+    resolved_entry_id: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"KbGap(id={self.id}, question={self.question[:30]!r})"
@@ -316,7 +316,7 @@ class KbAnswer(Base):
     tier: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     question: Mapped[str] = mapped_column(Text)
-    confidence: Mapped[Optional[float]]
+    confidence: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     def __repr__(self) -> str:
@@ -357,11 +357,11 @@ class KbFeedback(Base):
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     helpful: Mapped[bool]
     sender_id: Mapped[str] = mapped_column(String(128))
-    customer_id: Mapped[Optional[str]] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     tier: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     question: Mapped[str] = mapped_column(Text)
-    score: Mapped[Optional[float]]
+    score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

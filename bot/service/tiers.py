@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "RFM",
     "Gap",
     "Policy",
-    "RFM",
     "Rules",
     "Tier",
     "TierConfig",

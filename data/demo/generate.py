@@ -111,11 +111,8 @@ EN_ORIGINS: dict[str, tuple[int, list[str], list[str]]] = {
 # English-named customers with these surnames often read Chinese.
 CHINESE_SURNAMES_EN = {"Zhang", "Chen", "Wong", "Lee", "Liu", "Lin", "Huang", "Tan"}
 
-CN_MOBILE_PREFIXES = (
-    "130 131 132 133 135 136 137 138 139 150 151 152 155 156 157 158 159 166 "
-    "173 176 177 180 181 182 183 185 186 187 188 189 191 198 199"
-).split()
-NANP_AREAS = "415 212 646 310 312 206 617 512 416 604".split()  # US and Canada
+CN_MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "157", "158", "159", "166", "173", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199"]
+NANP_AREAS = ["415", "212", "646", "310", "312", "206", "617", "512", "416", "604"]  # US and Canada
 ZH_DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "outlook.com"]
 EN_DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com",
               "protonmail.com"]
@@ -305,8 +302,8 @@ def en_person(rng: random.Random) -> tuple[str, str, str]:
 
 
 def en_email(rng: random.Random, first: str, last: str) -> str:
-    f, l = ascii_lower(first), ascii_lower(last)
-    user = rng.choice([f"{f}.{l}", f + l, f[0] + l, f"{f}_{l}", f"{f}.{l[0]}", f"{l}.{f}"])
+    f, s = ascii_lower(first), ascii_lower(last)
+    user = rng.choice([f"{f}.{s}", f + s, f[0] + s, f"{f}_{s}", f"{f}.{s[0]}", f"{s}.{f}"])
     suffix = rng.choice(["", "", str(rng.randint(1, 99)), str(rng.randint(1970, 2004))])
     return f"{user}{suffix}@{rng.choice(EN_DOMAINS)}"
 

@@ -41,9 +41,9 @@ def test_a_handoff_of_another_conversation_is_let_go(db, tiers):
 
 
 def test_an_agents_message_is_told_once(db, tiers):
-    handoff_id, message_id = _handoff(db, tiers)
+    _, message_id = _handoff(db, tiers)
     entities = [{"entity": "handoff_message_id", "value": str(message_id)}]
-    [said], events = run(ActionHandoffEvent(), tracker("s1", entities=entities))
+    [said], _ = run(ActionHandoffEvent(), tracker("s1", entities=entities))
     assert (said["response"], said["agent"], said["message"]) == ("utter_from_agent", "Anna", "Hello, Anna here")
     again, _ = run(ActionHandoffEvent(), tracker("s1", entities=entities, slots={"handoff_last_event": message_id}))
     assert again == []
@@ -53,7 +53,7 @@ def test_an_agents_message_is_told_once(db, tiers):
 
 def test_a_rating_is_kept_for_the_handoff(db, tiers):
     handoff_id, _ = _handoff(db, tiers)
-    [said], events = run(ActionRate(), tracker("s1", text="5", slots={"rating_for": handoff_id}))
+    [said], _ = run(ActionRate(), tracker("s1", text="5", slots={"rating_for": handoff_id}))
     assert said["response"] == "utter_thanks_for_rating"
     with db() as session:
         assert session.get(Handoff, handoff_id).rating == 5

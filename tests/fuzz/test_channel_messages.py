@@ -33,7 +33,7 @@ def test_a_rest_body_is_a_message_or_a_clear_refusal(body):
     parsed = _accepts_or_refuses(rest_message, json.loads(json.dumps(body)))
     if parsed is not None:
         sender, text, metadata = parsed
-        assert 0 < len(sender) <= MAX_SENDER_CHARS and 0 < len(text.strip()) and len(text) <= MAX_MESSAGE_CHARS
+        assert 0 < len(sender) <= MAX_SENDER_CHARS and len(text.strip()) > 0 and len(text) <= MAX_MESSAGE_CHARS
         assert set(metadata) <= {"token", "language"} and len(json.dumps(metadata)) < 2000
 
 
@@ -43,5 +43,5 @@ def test_a_socket_message_is_a_message_or_a_clear_refusal(data):
     parsed = _accepts_or_refuses(socket_message, data, "customData")
     if parsed is not None:
         text, metadata = parsed
-        assert 0 < len(text.strip()) and len(text) <= MAX_MESSAGE_CHARS
+        assert len(text.strip()) > 0 and len(text) <= MAX_MESSAGE_CHARS
         assert set(metadata) <= {"token", "language"}

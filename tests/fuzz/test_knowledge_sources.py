@@ -142,6 +142,6 @@ def test_a_line_separator_inside_a_json_or_csv_text_is_text(tmp_path: Path):
     jsonl = tmp_path / "a.jsonl"
     jsonl.write_text('{"id": "x", "lang": "en", "question": "Q\u2028?", "answer": "A"}\n', encoding="utf-8")
     table = tmp_path / "a.csv"
-    table.write_bytes('id,lang,question,answer\ny,en,"Q\x0c\r?",A\n'.encode())
+    table.write_bytes(b'id,lang,question,answer\ny,en,"Q\x0c\r?",A\n')
     loaded = {entry.id: entry.questions["en"] for entry in load_sources([jsonl, table])}
     assert loaded == {"x": "Q\u2028?", "y": "Q\x0c\r?"}

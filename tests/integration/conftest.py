@@ -21,10 +21,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
+from bot.cli.processes import Process, free_port, start_all, stop_all
 from bot.db.migrate import upgrade
 from bot.db.models import Order
 from bot.db.session import sessions_for
-from bot.cli.processes import Process, free_port, start_all, stop_all
 from bot.service.agents import add_agent
 from bot.service.customers import recompute_tiers
 from bot.settings import ROOT, Settings, load_settings

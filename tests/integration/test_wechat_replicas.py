@@ -82,5 +82,7 @@ def test_the_access_token_is_fetched_once_for_all_replicas(replicas, wechat_plat
         openid = f"o-replica-token-{n}"
         # An unknown question gets two answers, which go through the customer-service API.
         assert wechat_platform.post(webhook, wechat_platform.text_xml(openid, "do you deliver to antarctica")).text == "success"
-        wait_for(lambda: any(m["touser"] == openid for m in wechat_platform.sent), what=f"replica {n}'s messages")
+        wait_for(
+            lambda openid=openid: any(m["touser"] == openid for m in wechat_platform.sent), what=f"replica {n}'s messages"
+        )
     assert len(wechat_platform.token_requests) - fetched == 1
