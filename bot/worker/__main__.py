@@ -1,7 +1,8 @@
 """``python -m bot.worker``: the background process ``bot run`` starts.
 
 Twice a second it turns the handoffs nobody took into tickets, delivers what is
-pending to Rasa, and announces new escalations. SIGTERM or SIGINT stops it once
+pending to Rasa, and announces new escalations; hourly it forgets the channels'
+record of messages taken a day ago. SIGTERM or SIGINT stops it once
 the job in progress is done; SIGUSR1 starts the next pass at once.
 """
 
@@ -22,6 +23,7 @@ from bot.worker import READY
 from bot.worker.delivery import Delivery
 from bot.worker.expiry import expire
 from bot.worker.loop import Job, Loop
+from bot.worker.pruning import Pruning
 from bot.worker.webhook import EscalationWebhook
 
 __all__ = ["jobs", "main"]
@@ -42,6 +44,7 @@ def jobs(settings: Settings, tiers: TierConfig, http: httpx.Client) -> dict[str,
     found["delivery"] = Delivery(
         http, rasa_url=settings.rasa_url, rasa_token=settings.rasa_token, retry_after=settings.delivery_interval_seconds
     )
+    found["pruning"] = Pruning()
     if settings.escalation_webhook_url:
         found["escalation webhook"] = EscalationWebhook(
             http, url=settings.escalation_webhook_url, console_url=f"http://{settings.host}:{settings.console_port}"
