@@ -16,7 +16,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from bot.console.app import create_app
-from bot.console.auth import COOKIE
+from bot.console.security import COOKIE
 from bot.db.models import Agent, ConsoleSession, Handoff, SignInFailure, utcnow
 from bot.db.session import sessions_for
 from bot.service import agents
@@ -25,9 +25,15 @@ from bot.settings import load_settings
 
 SECRET = "console-test-secret-long-enough-to-pass"
 PAGES = ["/", "/queue", "/queue/rows", "/handoffs/1", "/tickets", "/gaps", "/analytics", "/status"]
-API = [("GET", "/api/handoffs"), ("GET", "/api/handoffs/1"), ("POST", "/api/handoffs/1/accept"),
-       ("POST", "/api/handoffs/1/messages"), ("POST", "/api/handoffs/1/close"), ("POST", "/api/handoffs/1/ticket"),
-       ("GET", "/events")]
+API = [
+    ("GET", "/api/handoffs"),
+    ("GET", "/api/handoffs/1"),
+    ("POST", "/api/handoffs/1/accept"),
+    ("POST", "/api/handoffs/1/messages"),
+    ("POST", "/api/handoffs/1/close"),
+    ("POST", "/api/handoffs/1/ticket"),
+    ("GET", "/events"),
+]
 
 
 @pytest.fixture
@@ -44,12 +50,28 @@ def client(db_url, cheap_argon2):
     with sessions_for(db_url).begin() as session:
         add_agent(session, username="anna", display_name="Anna", role="agent", password="anna-password")
         add_agent(session, username="sam", display_name="Sam", role="supervisor", password="sam-password")
-        session.add(Handoff(sender_id="s1", channel="rest", tier="vip", priority=8, reason="requested",
-                            summary="VIP guest · asked for a person", packet={}))
-    settings = load_settings({
-        "DATABASE_URL": db_url, "IDENTITY_SECRET": "i" * 32, "RASA_TOKEN": "r" * 32, "CONSOLE_SECRET": SECRET,
-        "ACTION_TOKEN": "a" * 32, "RASA_PORT": "9", "CONSOLE_SESSION_MINUTES": "30",
-    })
+        session.add(
+            Handoff(
+                sender_id="s1",
+                channel="rest",
+                tier="vip",
+                priority=8,
+                reason="requested",
+                summary="VIP guest · asked for a person",
+                packet={},
+            )
+        )
+    settings = load_settings(
+        {
+            "DATABASE_URL": db_url,
+            "IDENTITY_SECRET": "i" * 32,
+            "RASA_TOKEN": "r" * 32,
+            "CONSOLE_SECRET": SECRET,
+            "ACTION_TOKEN": "a" * 32,
+            "RASA_PORT": "9",
+            "CONSOLE_SESSION_MINUTES": "30",
+        }
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -213,10 +235,17 @@ def test_the_session_cookie_is_secure_over_https_only(client):
     assert not any("; secure" in c.lower() for c in cookie_headers("http://testserver"))
 
 
-@pytest.mark.parametrize("fields", [
-    {"username": None}, {"password": None}, {"username": ""}, {"username": "a" * 65}, {"password": "p" * 1025},
-    {"next": "/" * 2001},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"username": None},
+        {"password": None},
+        {"username": ""},
+        {"username": "a" * 65},
+        {"password": "p" * 1025},
+        {"next": "/" * 2001},
+    ],
+)
 def test_bad_input_on_the_sign_in_form_is_refused_and_changes_nothing(client, db_url, fields):
     response = post_login(client, **{"username": "anna", "password": "anna-password", **fields})
     assert response.status_code == 422 and COOKIE not in client.cookies
@@ -231,8 +260,12 @@ def test_a_csrf_token_with_unusual_characters_is_refused_cleanly(client):
 
 def test_forms_and_writes_without_the_csrf_token_are_refused(client):
     page = client.get("/login")
-    assert client.post("/login", data={"username": "anna", "password": "anna-password"},
-                       follow_redirects=False).status_code == 403
+    assert (
+        client.post(
+            "/login", data={"username": "anna", "password": "anna-password"}, follow_redirects=False
+        ).status_code
+        == 403
+    )
     assert page.status_code == 200
     sign_in(client, "anna", "anna-password")
     assert client.post("/logout", follow_redirects=False).status_code == 403

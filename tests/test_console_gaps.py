@@ -20,8 +20,12 @@ from tests.test_console_auth import csrf_of, sign_in
 
 pytestmark = pytest.mark.slow
 
-ASKED = ["do you deliver to antarctica", "can you ship to Antarctica?", "delivery to antarctica possible?",
-         "can I pay with seashells"]
+ASKED = [
+    "do you deliver to antarctica",
+    "can you ship to Antarctica?",
+    "delivery to antarctica possible?",
+    "can I pay with seashells",
+]
 
 
 @pytest.fixture
@@ -31,12 +35,24 @@ def setup(db_url, tmp_path):
     with sessions_for(db_url).begin() as session:
         add_agent(session, username="anna", display_name="Anna", role="agent", password="anna-password")
         for n, question in enumerate(ASKED):
-            session.add(KbGap(sender_id=f"s{n}", tier="normal", language="en", question=question,
-                              created_at=datetime(2026, 11, 20, 10, n)))
-    settings = load_settings({
-        "BOT_DEMO": "1", "DATABASE_URL": db_url, "KB_SOURCES": str(sources), "KB_DIR": str(tmp_path / "kb"),
-        "RASA_PORT": "9",
-    })
+            session.add(
+                KbGap(
+                    sender_id=f"s{n}",
+                    tier="normal",
+                    language="en",
+                    question=question,
+                    created_at=datetime(2026, 11, 20, 10, n),
+                )
+            )
+    settings = load_settings(
+        {
+            "BOT_DEMO": "1",
+            "DATABASE_URL": db_url,
+            "KB_SOURCES": str(sources),
+            "KB_DIR": str(tmp_path / "kb"),
+            "RASA_PORT": "9",
+        }
+    )
     with TestClient(create_app(settings)) as client:
         sign_in(client, "anna", "anna-password")
         yield client, settings, db_url
@@ -49,16 +65,21 @@ def test_gaps_are_grouped_and_a_new_entry_answers_them(setup):
     assert groups == ["3", "1"]
     gap_ids = re.findall(r'name="gap_id" value="(\d+)"', page.split('data-count="1"')[0])
 
-    refused = client.post("/gaps/add", data={"entry_id": "Bad Id", "question_en": "x", "answer_en": "y",
-                                             "csrf_token": csrf_of(client)})
+    refused = client.post(
+        "/gaps/add", data={"entry_id": "Bad Id", "question_en": "x", "answer_en": "y", "csrf_token": csrf_of(client)}
+    )
     assert refused.status_code == 422 and "id" in refused.text
 
     added = client.post(
         "/gaps/add",
         data={
-            "entry_id": "shipping-antarctica", "csrf_token": csrf_of(client), "gap_id": gap_ids,
-            "question_en": "Do you deliver to Antarctica?", "answer_en": "Sorry, we can't deliver to Antarctica.",
-            "question_zh": "能寄到南极吗？", "answer_zh": "抱歉，我们暂不配送南极。",
+            "entry_id": "shipping-antarctica",
+            "csrf_token": csrf_of(client),
+            "gap_id": gap_ids,
+            "question_en": "Do you deliver to Antarctica?",
+            "answer_en": "Sorry, we can't deliver to Antarctica.",
+            "question_zh": "能寄到南极吗？",
+            "answer_zh": "抱歉，我们暂不配送南极。",
         },
         follow_redirects=False,
     )

@@ -1,8 +1,10 @@
-"""The layer rules of DESIGN.md that keep the Rasa side apart, checked on the source.
+"""The layer rules of DESIGN.md, checked on the source.
 
 Everything the Rasa server loads lives in bot/rasa_addons and runs on Rasa's
 Python 3.10 with only ``.venv-rasa``'s libraries: it imports nothing of ours but
-bot/tokens.py, and nothing else of ours imports Rasa.
+bot/tokens.py, and nothing else of ours imports Rasa. The adapters, the action server
+and the console's routes, leave the database to the service layer: they import
+neither SQLAlchemy nor the models.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ RASA_SIDE_LIBRARIES = {"rasa", "sanic", "socketio", "wechatpy", "redis"}
 # SQLAlchemy; it goes once that store moves.
 RASA_SIDE_LIBRARIES |= {"sqlalchemy"}
 OURS_ON_THE_RASA_SIDE = ("bot.rasa_addons", "bot.tokens")
+# The action server, and the console's routes with their dependencies and schemas. Of bot/db they
+# use only session.py, whose types name a session.
+ADAPTERS = [
+    ROOT / "actions",
+    ROOT / "bot" / "console" / "routes",
+    ROOT / "bot" / "console" / "deps.py",
+    ROOT / "bot" / "console" / "schemas.py",
+]
+NOT_FOR_ADAPTERS = ("sqlalchemy", "bot.db.models")
 # Not our source: environments, build output, data.
 SKIPPED_DIRS = {"node_modules", "var", "models", "test-output", "__pycache__", "tiered_service_bot.egg-info"}
 
@@ -40,11 +51,12 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = ".".join(package[: len(package) - node.level + 1])
-                yield node.lineno, f"{base}.{node.module}" if node.module else base
-            else:
-                yield node.lineno, node.module
+            base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            yield node.lineno, module
+            # Each name may be a module too: ``from bot.db import models``.
+            for alias in node.names:
+                yield node.lineno, f"{module}.{alias.name}"
 
 
 def is_ours(module: str, prefix: str) -> bool:
@@ -90,3 +102,15 @@ def test_nothing_outside_the_rasa_side_imports_rasa():
         if module.split(".")[0] == "rasa"
     ]
     assert not wrong, "only bot/rasa_addons may import Rasa (rasa_sdk is the action server's):\n" + "\n".join(wrong)
+
+
+def test_actions_and_console_routes_import_neither_sqlalchemy_nor_the_models():
+    assert all(top.exists() for top in ADAPTERS), "an adapter moved: ADAPTERS names it"
+    files = [path for top in ADAPTERS for path in (python_files(top) if top.is_dir() else [top])]
+    wrong = [
+        f"{where(path, line)} imports {module}"
+        for path in files
+        for line, module in imports(path)
+        if any(is_ours(module, prefix) for prefix in NOT_FOR_ADAPTERS)
+    ]
+    assert not wrong, "adapters leave the database to the service layer (bot/service):\n" + "\n".join(wrong)

@@ -9,16 +9,20 @@ Every page and API needs a signed-in agent (or an agent's API token); only
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from python_multipart.exceptions import FormParserError
 
-from bot.console import api, events, pages, shop
-from bot.console.auth import NotSignedIn
+from bot.console.routes import analytics, auth, events, gaps, handoffs, queue, shop, status, tickets
+from bot.console.security import NotSignedIn
 from bot.db.session import sessions_for
 from bot.service.tiers import load_tiers
 from bot.settings import Settings, load_settings
@@ -34,10 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.tiers = tiers
-    app.include_router(api.router)
-    app.include_router(events.router)
-    app.include_router(pages.router)
-    app.include_router(shop.router)
+    app.include_router(queue.api)
+    app.include_router(handoffs.api)
+    for routes in (auth, queue, handoffs, tickets, gaps, analytics, status, events, shop):
+        app.include_router(routes.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(NotSignedIn)
@@ -51,6 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # broken form body through as a 500; the client's body is at fault.
         return JSONResponse({"detail": "malformed form"}, status_code=400)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer, but Python's JSON parser takes NaN and Infinity, which JSON has
+        # not: echoed back as the refused input they would turn the 422 into a 500.
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+
     @app.middleware("http")
     async def no_framing(request: Request, call_next) -> Response:
         response = await call_next(request)
@@ -58,8 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    @app.get("/health", include_in_schema=False)
-    def read_health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-__all__ = ["OUTCOME_COLOURS", "stacked_bars", "column_chart"]
+__all__ = ["OUTCOME_COLOURS", "column_chart", "stacked_bars"]
 
 OUTCOME_COLOURS = {"self_served": "#2e7d32", "ticketed": "#f9a825", "escalated": "#1f6feb", "abandoned": "#b0bec5"}
 
@@ -41,11 +41,17 @@ def column_chart(points: Sequence[tuple[str, float]], width: int = 560, height: 
     top = max(value for _, value in points) or 1
     base, space = height - 24, width / len(points)
     bar = min(40.0, space * 0.7)
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img">', f'<line class="axis" x1="0" x2="{width}" y1="{base}" y2="{base}"/>']
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img">',
+        f'<line class="axis" x1="0" x2="{width}" y1="{base}" y2="{base}"/>',
+    ]
     for n, (label, value) in enumerate(points):
         h = (base - 16) * value / top
         x = n * space + (space - bar) / 2
-        parts.append(f'<rect class="bar" x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}"><title>{escape(label)}: {value:g}</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}">'
+            f"<title>{escape(label)}: {value:g}</title></rect>"
+        )
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle">{value:g}</text>')
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")

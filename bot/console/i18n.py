@@ -10,7 +10,7 @@ from fastapi import Request
 
 from bot.service.tickets import STATUS_LABELS
 
-__all__ = ["LANGUAGES", "LANG_COOKIE", "language_of", "translate"]
+__all__ = ["LANGUAGES", "LANG_COOKIE", "language_of", "quick_replies", "translate"]
 
 LANGUAGES = ("en", "zh")
 LANG_COOKIE = "console_lang"
@@ -115,8 +115,25 @@ WORDS: dict[str, dict[str, str]] = {
     "days_ago": {"en": "last {n} days ago", "zh": "最近一单 {n} 天前"},
 }
 
+QUICK_REPLIES = {
+    "en": [
+        "Hello, this is {agent} from Lumo Shop. I'm looking into it now.",
+        "Could you tell me the order number, please?",
+        "I've arranged it for you; you'll get a text message shortly.",
+        "Is there anything else I can help you with?",
+    ],
+    "zh": [
+        "您好，我是露莫商城客服{agent}，正在为您查看。",
+        "请提供一下订单号，谢谢。",
+        "已经为您处理好了，稍后会收到短信通知。",
+        "请问还有其他可以帮您的吗？",
+    ],
+}
+
 # Ticket statuses as the bot words them, capitalised for the console's tables.
-STATUSES = {status: {lang: text.capitalize() for lang, text in labels.items()} for status, labels in STATUS_LABELS.items()}
+STATUSES = {
+    status: {lang: text.capitalize() for lang, text in labels.items()} for status, labels in STATUS_LABELS.items()
+}
 
 
 def language_of(request: Request) -> str:
@@ -133,3 +150,8 @@ def translate(lang: str, key: str, **values: object) -> str:
         return key
     text = words.get(lang) or words["en"]
     return text.format(**values) if values else text
+
+
+def quick_replies(lang: str, agent: str) -> list[str]:
+    """What an agent often writes, signed with their name, ready to send or edit."""
+    return [reply.format(agent=agent) for reply in QUICK_REPLIES.get(lang, QUICK_REPLIES["en"])]

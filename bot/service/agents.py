@@ -12,7 +12,9 @@ import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,6 +31,8 @@ __all__ = [
     "MAX_PASSWORD",
     "ROLES",
     "AgentError",
+    "AgentRef",
+    "AgentView",
     "TooManyFailures",
     "add_agent",
     "agent_for_token",
@@ -64,6 +68,30 @@ class AgentError(ValueError):
 
 class TooManyFailures(Exception):
     """Too many wrong passwords for this account or from this address lately; nothing was checked."""
+
+
+class AgentRef(Protocol):
+    """The agent an action is done for, as the functions that record it need them: by id.
+
+    An account's row is one, and so is the console's view of the agent signed in.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """An agent as the console shows them: no secrets, and nothing left to load from the database."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentView:
+        return cls(id=agent.id, username=agent.username, display_name=agent.display_name, role=agent.role)
 
 
 def _token_hash(token: str) -> str:
@@ -169,7 +197,7 @@ def _failures(session: Session, condition: ColumnElement[bool]) -> int:
     return session.scalar(select(func.count(SignInFailure.id)).where(condition)) or 0
 
 
-def open_session(session: Session, agent: Agent, lifetime: timedelta) -> str:
+def open_session(session: Session, agent: AgentRef, lifetime: timedelta) -> str:
     """A new console session; returns its id for the cookie (the database keeps only a hash)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()

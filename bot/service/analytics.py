@@ -146,6 +146,14 @@ class Report:
             "top_gaps": [{"text": g.text, "count": g.count, "example": g.example} for g in self.top_gaps],
         }
 
+    def conversations_per_day(self) -> list[tuple[date, int]]:
+        """Conversations of all tiers on each day of the period, days without any included."""
+        counts: Counter[date] = Counter()
+        for row in self.days:
+            counts[row.day] += row.figures.conversations
+        days = (self.since + timedelta(days=n) for n in range((self.until - self.since).days))
+        return [(day, counts[day]) for day in days]
+
     def format_text(self) -> str:
         """The report as a terminal shows it: aligned columns, rates as percentages, "-" for missing."""
         last = self.until - timedelta(days=1)

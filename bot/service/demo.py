@@ -1,4 +1,5 @@
-"""The demo: its customers and orders (`data/demo`) and its agents, loaded into an empty database."""
+"""The demo: its customers and orders (`data/demo`) and its agents, loaded into an empty database,
+and the customers a visitor of the demo shop may be."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.db.models import Customer
 from bot.db.session import Sessions
@@ -15,7 +17,7 @@ from bot.service.crm_import import ImportResult, import_crm
 from bot.service.customers import TierMoves, recompute_tiers
 from bot.service.tiers import TierConfig
 
-__all__ = ["DEMO_DIR", "DemoSeed", "import_and_rank", "seed_demo"]
+__all__ = ["DEMO_DIR", "DemoCustomer", "DemoSeed", "demo_customer", "demo_customers", "import_and_rank", "seed_demo"]
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 
@@ -47,3 +49,25 @@ def seed_demo(sessions: Sessions, *, tiers: TierConfig, today: date) -> DemoSeed
         shift_to=today - timedelta(days=1), today=today,
     )
     return DemoSeed(agents, imported)
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    """Someone a visitor of the demo shop may be."""
+
+    id: str
+    name: str
+    tier: str | None
+
+
+def demo_customers(session: Session, *, tiers: TierConfig) -> list[DemoCustomer]:
+    """The first customer of each configured tier, lowest tier first."""
+    rows = session.execute(select(Customer.tier, func.min(Customer.id)).group_by(Customer.tier))
+    firsts = {tier: customer_id for tier, customer_id in rows}
+    found = (demo_customer(session, firsts[tier.id]) for tier in tiers.tiers if tier.id in firsts)
+    return [customer for customer in found if customer is not None]
+
+
+def demo_customer(session: Session, customer_id: str) -> DemoCustomer | None:
+    customer = session.get(Customer, customer_id)
+    return DemoCustomer(customer.id, customer.name, customer.tier) if customer else None

@@ -44,8 +44,10 @@ __all__ = [
     "GROUP_THRESHOLD",
     "GapError",
     "GapGroup",
+    "add_answer",
     "add_entry",
     "group_gaps",
+    "groups_to_answer",
     "knowledge_questions",
     "rebuild_index",
     "resolve_gaps",
@@ -149,6 +151,11 @@ def group_gaps(
     groups.sort(key=lambda group: group.last_seen, reverse=True)
     groups.sort(key=lambda group: group.count, reverse=True)
     return groups[:limit]
+
+
+def groups_to_answer(session: Session, settings: Settings) -> list[GapGroup]:
+    """The unresolved gaps as agents answer them: grouped with the knowledge base's questions as background."""
+    return group_gaps(session, background=knowledge_questions(settings.kb_sources))
 
 
 def knowledge_questions(sources: Iterable[Path]) -> tuple[str, ...]:
@@ -418,6 +425,27 @@ def resolve_gaps(session: Session, gap_ids: Sequence[int], entry_id: str) -> int
         .values(resolved_entry_id=entry_id)
     )
     return result.rowcount
+
+
+def add_answer(
+    settings: Settings,
+    *,
+    entry_id: str,
+    questions: Mapping[str, str],
+    answers: Mapping[str, str],
+    known_tiers: Collection[str],
+) -> str:
+    """An agent's entry added beside the first of the sources and the index rebuilt with it; returns the
+    new build's id. Raises GapError; an entry added before the build failed stays in the sources."""
+    first = settings.kb_sources[0]
+    add_entry(
+        first if first.is_dir() else first.parent,
+        entry_id=entry_id,
+        questions=questions,
+        answers=answers,
+        known_tiers=known_tiers,
+    )
+    return rebuild_index(settings)
 
 
 def rebuild_index(settings: Settings) -> str:

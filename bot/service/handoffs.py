@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
-    Agent,
     Customer,
     Handoff,
     HandoffMessage,
@@ -25,29 +24,36 @@ from bot.db.models import (
     Ticket,
     utcnow,
 )
+from bot.service.agents import AgentRef
 from bot.service.complaints import category_label, open_ticket
-from bot.service.customers import customer_rfm
+from bot.service.customers import customer_rfm, way_up
 from bot.service.tickets import open_tickets_of
-from bot.service.tiers import Tier, TierConfig
+from bot.service.tiers import Gap, Tier, TierConfig
 
 __all__ = [
     "ACTIVE",
     "CLOSED",
     "EXPIRED",
-    "TICKETED",
     "MAX_MESSAGE",
     "OPEN",
+    "TICKETED",
     "WAITING",
     "HandoffConflict",
     "HandoffNotFound",
-    "accept",
+    "HandoffRecord",
+    "HandoffView",
+    "MessageView",
     "Notice",
+    "accept",
     "add_customer_message",
     "close",
+    "conversation_since",
     "convert_to_ticket",
     "customer_facts",
+    "customer_way_up",
     "expected_wait_minutes",
     "expire_overdue",
+    "handoff_record",
     "notice_for",
     "open_handoff",
     "open_handoff_of",
@@ -55,6 +61,8 @@ __all__ = [
     "post_agent_message",
     "queue",
     "queue_position",
+    "queue_state",
+    "queue_view",
     "relay_customer_message",
     "summarize",
 ]
@@ -253,7 +261,7 @@ def _system(session: Session, handoff: Handoff, event: str) -> HandoffMessage:
     return message
 
 
-def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+def accept(session: Session, handoff_id: int, agent: AgentRef) -> Handoff:
     handoff = _get(session, handoff_id)
     if handoff.status != WAITING:
         raise HandoffConflict(f"handoff {handoff_id} is {handoff.status}, not waiting")
@@ -263,7 +271,7 @@ def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
     return handoff
 
 
-def post_agent_message(session: Session, handoff_id: int, agent: Agent, text: str) -> HandoffMessage:
+def post_agent_message(session: Session, handoff_id: int, agent: AgentRef, text: str) -> HandoffMessage:
     """Stores an agent's reply for delivery; only the agent who accepted the handoff may write."""
     text = text.strip()
     if not text:
@@ -281,7 +289,7 @@ def post_agent_message(session: Session, handoff_id: int, agent: Agent, text: st
     return message
 
 
-def _ended_by(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+def _ended_by(session: Session, handoff_id: int, agent: AgentRef) -> Handoff:
     """The open handoff ``agent`` may end: a waiting one, or one they accepted; it is theirs from now."""
     handoff = _get(session, handoff_id)
     if handoff.status not in OPEN:
@@ -292,7 +300,7 @@ def _ended_by(session: Session, handoff_id: int, agent: Agent) -> Handoff:
     return handoff
 
 
-def close(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+def close(session: Session, handoff_id: int, agent: AgentRef) -> Handoff:
     """Hands the conversation back to the bot, which asks the customer for a rating."""
     handoff = _ended_by(session, handoff_id, agent)
     handoff.status, handoff.closed_at = CLOSED, utcnow()
@@ -336,7 +344,7 @@ def expire_overdue(session: Session, *, timeout: timedelta, tiers: TierConfig, n
     return list(overdue)
 
 
-def convert_to_ticket(session: Session, handoff_id: int, agent: Agent, *, tiers: TierConfig) -> Ticket:
+def convert_to_ticket(session: Session, handoff_id: int, agent: AgentRef, *, tiers: TierConfig) -> Ticket:
     """An agent ends a handoff as a ticket, to follow up later; the customer is told its number."""
     handoff = _ended_by(session, handoff_id, agent)
     ticket = _to_ticket(session, handoff, tiers=tiers, status=TICKETED, now=utcnow())
@@ -354,3 +362,129 @@ def pending_deliveries(session: Session) -> list[HandoffMessage]:
         )
     )
 
+
+# What agents read: one shape for the console's pages, its API and its live events.
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A relayed message; ``delivered`` is false until Rasa has taken an agent's or system message."""
+
+    id: int
+    author: str  # "customer", "agent" or "system" (then the text is the event, as in Notice.kind)
+    text: str
+    created_at: datetime
+    delivered: bool
+
+    @classmethod
+    def of(cls, message: HandoffMessage) -> MessageView:
+        return cls(
+            id=message.id,
+            author=message.author,
+            text=message.text,
+            created_at=message.created_at,
+            delivered=message.delivered_at is not None,
+        )
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    """A handoff as the queue shows it."""
+
+    id: int
+    status: str
+    tier: str
+    priority: int
+    reason: str
+    summary: str
+    customer_id: str | None
+    customer_name: str | None
+    language: str
+    channel: str
+    position: int | None  # in the queue, while waiting
+    waiting_seconds: int  # until an agent accepted, or until now
+    agent_id: int | None
+    agent: str | None  # the username of the agent who has it
+    agent_name: str | None  # and their display name
+    created_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    ticket: str | None  # the number of the ticket it became
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class HandoffRecord(HandoffView):
+    """A handoff with all an agent reads: the packet the bot gathered and the messages relayed since."""
+
+    packet: dict[str, Any]
+    messages: list[MessageView]
+
+
+def _view_fields(session: Session, handoff: Handoff, now: datetime) -> dict[str, Any]:
+    customer = (handoff.packet or {}).get("customer") or {}
+    agent = handoff.agent
+    return {
+        "id": handoff.id,
+        "status": handoff.status,
+        "tier": handoff.tier,
+        "priority": handoff.priority,
+        "reason": handoff.reason,
+        "summary": handoff.summary,
+        "customer_id": handoff.customer_id,
+        "customer_name": customer.get("name"),
+        "language": handoff.language,
+        "channel": handoff.channel,
+        "position": queue_position(session, handoff) if handoff.status == WAITING else None,
+        "waiting_seconds": int(((handoff.accepted_at or now) - handoff.created_at).total_seconds()),
+        "agent_id": handoff.agent_id,
+        "agent": agent.username if agent else None,
+        "agent_name": agent.display_name if agent else None,
+        "created_at": handoff.created_at,
+        "accepted_at": handoff.accepted_at,
+        "closed_at": handoff.closed_at,
+        "ticket": handoff.ticket.number if handoff.ticket else None,
+        "rating": handoff.rating,
+    }
+
+
+def queue_view(session: Session, statuses: Sequence[str] = OPEN) -> list[HandoffView]:
+    """The queue as agents see it, in the order they should take it."""
+    now = utcnow()
+    return [HandoffView(**_view_fields(session, handoff, now)) for handoff in queue(session, statuses)]
+
+
+def handoff_record(session: Session, handoff_id: int) -> HandoffRecord:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HandoffNotFound(f"no handoff {handoff_id}")
+    return HandoffRecord(
+        **_view_fields(session, handoff, utcnow()),
+        packet=handoff.packet,
+        messages=[MessageView.of(message) for message in handoff.messages],
+    )
+
+
+def customer_way_up(
+    session: Session, handoff: HandoffView, *, tiers: TierConfig, today: date
+) -> tuple[Tier, Gap] | None:
+    """The tier above the handoff's customer's and what they lack to reach it; None for a guest or at the top."""
+    if handoff.customer_id is None or session.get(Customer, handoff.customer_id) is None:
+        return None
+    return way_up(session, customer_id=handoff.customer_id, tier=tiers.get(handoff.tier), tiers=tiers, today=today)
+
+
+def queue_state(session: Session) -> tuple[tuple[int, str], ...]:
+    """The id and status of each open handoff: what tells a watcher that the queue changed."""
+    return tuple(session.execute(select(Handoff.id, Handoff.status).where(Handoff.status.in_(OPEN))).tuples())
+
+
+def conversation_since(session: Session, handoff_id: int, after: int) -> tuple[list[MessageView], str | None]:
+    """The messages of a handoff after message ``after``, and its status; None if there is no such handoff."""
+    messages = session.scalars(
+        select(HandoffMessage)
+        .where(HandoffMessage.handoff_id == handoff_id, HandoffMessage.id > after)
+        .order_by(HandoffMessage.id)
+    )
+    handoff = session.get(Handoff, handoff_id)
+    return [MessageView.of(message) for message in messages], handoff.status if handoff else None

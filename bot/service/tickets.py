@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, Ticket, TicketUpdate, utcnow
+from bot.db.models import Ticket, TicketUpdate, utcnow
+from bot.service.agents import AgentRef
 
 __all__ = [
     "OPEN_STATUSES",
@@ -77,7 +78,7 @@ def filter_tickets(
     return list(session.scalars(query.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)))
 
 
-def update_ticket(session: Session, ticket_id: int, agent: Agent, *, status: str, note: str) -> TicketUpdate:
+def update_ticket(session: Session, ticket_id: int, agent: AgentRef, *, status: str, note: str) -> TicketUpdate:
     """Changes a ticket's status with a note; a resolution is queued for the customer."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.console import pages
 from bot.console.app import create_app
 from bot.db.models import Agent, Handoff, HandoffMessage, KbGap, Ticket, TicketUpdate
 from bot.db.session import sessions_for
+from bot.service import gaps
 from bot.service.agents import add_agent
 from bot.service.handoffs import accept
 from bot.settings import ROOT, load_settings
@@ -77,20 +77,39 @@ def console(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             session.add(
                 Handoff(sender_id=f"s{n}", channel="rest", tier="vip", priority=8, reason="requested", packet={})
             )
-        session.add(Ticket(number="T-1", sender_id="s0", channel="rest", tier="vip", category="late_delivery",
-                           description="late", priority=0, status="open", created_at=datetime(2026, 3, 1),
-                           sla_due_at=datetime(2026, 3, 2)))
+        session.add(
+            Ticket(
+                number="T-1",
+                sender_id="s0",
+                channel="rest",
+                tier="vip",
+                category="late_delivery",
+                description="late",
+                priority=0,
+                status="open",
+                created_at=datetime(2026, 3, 1),
+                sla_due_at=datetime(2026, 3, 2),
+            )
+        )
         session.add(
             KbGap(sender_id="s0", tier="vip", language="en", question="gift wrap?", created_at=datetime(2026, 3, 1))
         )
         session.flush()
         accept(session, 1, sam)
-    settings = load_settings({
-        "DATABASE_URL": db_url, "IDENTITY_SECRET": "i" * 32, "RASA_TOKEN": "r" * 32, "CONSOLE_SECRET": "c" * 32,
-        "ACTION_TOKEN": "a" * 32, "RASA_PORT": "9", "KB_SOURCES": str(sources), "KB_DIR": str(tmp_path / "kb"),
-    })
+    settings = load_settings(
+        {
+            "DATABASE_URL": db_url,
+            "IDENTITY_SECRET": "i" * 32,
+            "RASA_TOKEN": "r" * 32,
+            "CONSOLE_SECRET": "c" * 32,
+            "ACTION_TOKEN": "a" * 32,
+            "RASA_PORT": "9",
+            "KB_SOURCES": str(sources),
+            "KB_DIR": str(tmp_path / "kb"),
+        }
+    )
     # Building an index loads the embedding model: the form is the subject here, not the build.
-    monkeypatch.setattr(pages, "rebuild_index", lambda settings: "fuzz-build")
+    monkeypatch.setattr(gaps, "rebuild_index", lambda settings: "fuzz-build")
     with TestClient(create_app(settings)) as client:
         sign_in(client, "sam", "sam-password")
         yield Console(client, db_url, sources)
@@ -119,8 +138,12 @@ def test_a_reply_of_any_body_is_stored_or_refused(console: Console, text: str, b
 
 
 @FUZZ
-@given(action=st.sampled_from(["close", "ticket", "accept"]), handoff=st.sampled_from(["1", "2", "3", "x", str(2**63)]),
-       body=BODIES, csrf=st.booleans())
+@given(
+    action=st.sampled_from(["close", "ticket", "accept"]),
+    handoff=st.sampled_from(["1", "2", "3", "x", str(2**63)]),
+    body=BODIES,
+    csrf=st.booleans(),
+)
 def test_ending_a_handoff_with_any_body_is_done_or_refused(
     console: Console, action: str, handoff: str, body: bytes, csrf: bool
 ):

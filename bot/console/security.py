@@ -1,4 +1,4 @@
-"""Who is using the console: server-side sessions, CSRF tokens, and API tokens.
+"""Who is using the console: server-side sessions named by a signed cookie, and CSRF tokens.
 
 A session cookie holds a console session's random id and its CSRF token, signed with
 CONSOLE_SECRET and stamped, so a forged cookie fails its signature and an old one its
@@ -6,7 +6,7 @@ age. The session itself is a row (bot/service/agents.py): signing out, a new pas
 agent's removal ends it, and a copy of the cookie then opens nothing. The cookie is
 ``Secure`` when the console is reached over HTTPS. Every form carries the CSRF token,
 and every unsafe request made with the cookie must present it; API clients use a
-bearer token instead.
+bearer token instead (bot/console/deps.py).
 """
 
 from __future__ import annotations
@@ -14,37 +14,28 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException, Request, Response, status
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
 
-from bot.db.models import Agent
-from bot.service.agents import agent_for_token, end_session, open_session, session_agent
+from bot.db.session import Session
+from bot.service.agents import AgentRef, AgentView, end_session, open_session, session_agent
 
 __all__ = [
     "COOKIE",
-    "AgentDep",
+    "LOGIN_CSRF_COOKIE",
     "NotSignedIn",
-    "SessionDep",
-    "SupervisorDep",
     "check_csrf",
+    "cookie_agent",
     "csrf_token",
-    "current_agent",
     "end_cookie_session",
     "served_over_https",
-    "page_agent",
-    "require_csrf",
     "start_cookie_session",
 ]
 
 COOKIE = "console_session"
 # Before sign-in the login form's CSRF token lives in a cookie of its own.
 LOGIN_CSRF_COOKIE = "console_login_csrf"
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-_bearer = HTTPBearer(auto_error=False)
 
 
 class NotSignedIn(Exception):
@@ -61,12 +52,16 @@ def served_over_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def start_cookie_session(request: Request, response: Response, session: Session, agent: Agent) -> None:
+def start_cookie_session(request: Request, response: Response, session: Session, agent: AgentRef) -> None:
     minutes = request.app.state.settings.console_session_minutes
     session_id = open_session(session, agent, timedelta(minutes=minutes))
     response.set_cookie(
-        COOKIE, _serializer(request).dumps({"session": session_id, "csrf": secrets.token_urlsafe(24)}),
-        httponly=True, samesite="lax", secure=served_over_https(request), max_age=minutes * 60,
+        COOKIE,
+        _serializer(request).dumps({"session": session_id, "csrf": secrets.token_urlsafe(24)}),
+        httponly=True,
+        samesite="lax",
+        secure=served_over_https(request),
+        max_age=minutes * 60,
     )
 
 
@@ -91,21 +86,14 @@ def _session_data(request: Request) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def get_session(request: Request):
-    with request.app.state.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def _cookie_agent(request: Request, session: Session) -> Agent | None:
+def cookie_agent(request: Request, session: Session) -> AgentView | None:
+    """The agent of the request's session cookie; their CSRF token is then ``csrf_token(request)``."""
     data = _session_data(request)
     agent = session_agent(session, str(data.get("session", ""))) if data is not None else None
-    if agent is None:
+    if data is None or agent is None:
         return None
     request.state.csrf = data.get("csrf", "")
-    return agent
+    return AgentView.of(agent)
 
 
 def csrf_token(request: Request) -> str:
@@ -116,45 +104,3 @@ def check_csrf(expected: str, presented: str | None) -> None:
     # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
     if not expected or not presented or not hmac.compare_digest(expected.encode(), presented.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
-
-
-def current_agent(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Agent:
-    """The API's caller: a bearer token, or the session cookie with its CSRF header on writes."""
-    if credentials is not None:
-        agent = agent_for_token(session, credentials.credentials)
-    else:
-        agent = _cookie_agent(request, session)
-        if agent is not None and request.method in UNSAFE:
-            check_csrf(csrf_token(request), request.headers.get("X-CSRF-Token"))
-    if agent is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "sign in, or send an agent token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return agent
-
-
-def page_agent(request: Request, session: SessionDep) -> Agent:
-    agent = _cookie_agent(request, session)
-    if agent is None:
-        raise NotSignedIn()
-    return agent
-
-
-async def require_csrf(request: Request, agent: Annotated[Agent, Depends(page_agent)]) -> None:
-    """For forms of a signed-in agent: the token is a field of the posted form."""
-    form = await request.form()
-    check_csrf(csrf_token(request), str(form.get("csrf_token") or ""))
-
-
-def supervisor(agent: Annotated[Agent, Depends(page_agent)]) -> Agent:
-    if agent.role != "supervisor":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "supervisors only")
-    return agent
-
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
-SupervisorDep = Annotated[Agent, Depends(supervisor)]
