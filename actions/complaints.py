@@ -31,7 +31,13 @@ from bot.service.escalation import complaint_to_person_now
 from bot.service.outcomes import TICKET
 from bot.service.tickets import STATUS_LABELS, resolution_for, tickets_of_conversation
 
-FORM_SLOTS = ("complaint_category", "complaint_order", "complaint_description", "complaint_cancelled", "complaint_route")
+FORM_SLOTS = (
+    "complaint_category",
+    "complaint_order",
+    "complaint_description",
+    "complaint_cancelled",
+    "complaint_route",
+)
 NO_ORDER = {"none", "no", "no order", "no specific order", "not about an order", "没有", "无", "与订单无关", "没有订单"}
 # A first message that names the problem and is this long already says what happened.
 DESCRIPTION_MIN = {"zh": 8, "en": 25}
@@ -57,9 +63,7 @@ class ActionComplaintStart(Action):
     def name(self) -> str:
         return "action_complaint_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = runtime.text(tracker)
         lang = runtime.language(tracker)
         category = runtime.entity(tracker, "complaint_category")
@@ -153,9 +157,7 @@ class ActionAskComplaintOrder(Action):
     def name(self) -> str:
         return "action_ask_complaint_order"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         lang = runtime.language(tracker)
         with runtime.sessions()() as session:
             orders = orders_for_choice(session, tracker.get_slot("customer_id"))
@@ -178,9 +180,7 @@ class ActionSubmitComplaint(Action):
     def name(self) -> str:
         return "action_submit_complaint"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("complaint_cancelled"):
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return _reset()
@@ -192,7 +192,10 @@ class ActionSubmitComplaint(Action):
         customer_id = tracker.get_slot("customer_id")
         with runtime.sessions().begin() as session:
             ticket = runtime.open_ticket_for(
-                session, tracker, category=draft["category"] or "other", order_id=draft["order_id"],
+                session,
+                tracker,
+                category=draft["category"] or "other",
+                order_id=draft["order_id"],
                 description=draft["description"] or "",
             )
             runtime.note_outcome(session, tracker, TICKET)
@@ -204,8 +207,12 @@ class ActionSubmitComplaint(Action):
                 due=runtime.local_time(ticket.sla_due_at),
             )
             settlement = settle(
-                session, customer_id=customer_id, order_id=draft["order_id"], category=ticket.category,
-                policy=tier.policy, today=runtime.today(),
+                session,
+                customer_id=customer_id,
+                order_id=draft["order_id"],
+                category=ticket.category,
+                policy=tier.policy,
+                today=runtime.today(),
             )
         if settlement is not None:
             _tell(dispatcher, settlement, lang)
@@ -252,15 +259,15 @@ class ActionTicketStatus(Action):
     def name(self) -> str:
         return "action_ticket_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id = tracker.get_slot("customer_id")
         lang = runtime.language(tracker)
         asked = TICKET_NUMBER.search(runtime.text(tracker))
         number = asked.group(0).upper() if asked else None
         with runtime.sessions()() as session:
-            tickets = tickets_of_conversation(session, customer_id=customer_id, sender_id=tracker.sender_id, number=number)
+            tickets = tickets_of_conversation(
+                session, customer_id=customer_id, sender_id=tracker.sender_id, number=number
+            )
             if number and not tickets:
                 dispatcher.utter_message(response="utter_ticket_not_found", number=number)
                 return []
@@ -279,16 +286,13 @@ class ActionTicketStatus(Action):
         return []
 
 
-
 class ActionTicketUpdate(Action):
     """Tells the customer their ticket was resolved, once, as the console delivers it."""
 
     def name(self) -> str:
         return "action_ticket_update"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             update_id = int(runtime.entity(tracker, "ticket_update_id") or "")
         except ValueError:
@@ -299,7 +303,5 @@ class ActionTicketUpdate(Action):
             update = resolution_for(session, update_id=update_id, sender_id=tracker.sender_id)
             if update is None:
                 return []
-            dispatcher.utter_message(
-                response="utter_ticket_resolved", number=update.ticket.number, note=update.note
-            )
+            dispatcher.utter_message(response="utter_ticket_resolved", number=update.ticket.number, note=update.note)
         return [SlotSet("ticket_last_update", update_id)]

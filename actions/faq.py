@@ -33,8 +33,12 @@ NOT_QUESTIONS = {"out_of_scope": "utter_out_of_scope", "nlu_fallback": "utter_de
 
 
 def _bot_failed(
-    dispatcher: CollectingDispatcher, tracker: Tracker, *, attempts: list[dict[str, Any]] | None = None,
-    offer_ticket: bool = True, record: Callable[[Session], object] | None = None,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    attempts: list[dict[str, Any]] | None = None,
+    offer_ticket: bool = True,
+    record: Callable[[Session], object] | None = None,
 ) -> list[EventType]:
     """Counts a turn the bot could not help with, and offers what the tier's policy allows instead.
 
@@ -77,7 +81,7 @@ def _attempt(question: str, result: Any, answered: bool) -> dict[str, Any]:
 
 
 def _remember(tracker: Tracker, attempt: dict[str, Any]) -> EventType:
-    attempts = list(tracker.get_slot("kb_attempts") or [])[-(KB_ATTEMPTS_KEPT - 1):]
+    attempts = list(tracker.get_slot("kb_attempts") or [])[-(KB_ATTEMPTS_KEPT - 1) :]
     return SlotSet("kb_attempts", [*attempts, attempt])
 
 
@@ -85,9 +89,7 @@ class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         lang = runtime.language(tracker)
         tier = runtime.tier_of(tracker)
         searcher = runtime.knowledge_base().searcher()
@@ -101,9 +103,7 @@ class ActionAnswerFaq(Action):
             entry = next((e for e in searcher.index.entries if e.id == chosen), None)
             if entry is None or not entry.visible_to(tier.id):
                 return self._unknown(dispatcher, tracker, None)
-            return self._answer(
-                dispatcher, entry, lang, question=entry.question_in(lang), score=None, tracker=tracker
-            )
+            return self._answer(dispatcher, entry, lang, question=entry.question_in(lang), score=None, tracker=tracker)
 
         question = runtime.text(tracker)
         result = searcher.search(question, k=SUGGESTIONS, tier=tier.id)
@@ -111,11 +111,19 @@ class ActionAnswerFaq(Action):
         best = result.best
         logger.info(
             "faq %r: %s (score %.3f, confidence %.2f)",
-            question[:80], best.entry.id if best else None, best.score if best else 0, result.confidence,
+            question[:80],
+            best.entry.id if best else None,
+            best.score if best else 0,
+            result.confidence,
         )
         if best and result.confidence >= settings.kb_answer_threshold:
             events = self._answer(
-                dispatcher, best.entry, lang, question=question, score=best.score, tracker=tracker,
+                dispatcher,
+                best.entry,
+                lang,
+                question=question,
+                score=best.score,
+                tracker=tracker,
                 confidence=result.confidence,
             )
             return [*events, _remember(tracker, _attempt(question, result, answered=True))]
@@ -137,22 +145,36 @@ class ActionAnswerFaq(Action):
         return [remembered, *self._unknown(dispatcher, tracker, best.score if best else None, remembered["value"])]
 
     def _answer(
-        self, dispatcher: CollectingDispatcher, entry: Any, lang: str, *, question: str, score: float | None,
-        tracker: Tracker, confidence: float | None = None,
+        self,
+        dispatcher: CollectingDispatcher,
+        entry: Any,
+        lang: str,
+        *,
+        question: str,
+        score: float | None,
+        tracker: Tracker,
+        confidence: float | None = None,
     ) -> list[EventType]:
         _, answer = entry.answer_in(lang)
         dispatcher.utter_message(response="utter_faq_answer", answer=answer)
         with runtime.sessions().begin() as session:
             runtime.note_outcome(session, tracker, SELF_SERVED)
             record_answer(
-                session, entry_id=entry.id, sender_id=tracker.sender_id, tier=runtime.tier_of(tracker).id,
-                language=lang, question=question, confidence=confidence,
+                session,
+                entry_id=entry.id,
+                sender_id=tracker.sender_id,
+                tier=runtime.tier_of(tracker).id,
+                language=lang,
+                question=question,
+                confidence=confidence,
             )
         return [SlotSet("last_faq", {"entry_id": entry.id, "score": score, "question": question})]
 
     @staticmethod
     def _unknown(
-        dispatcher: CollectingDispatcher, tracker: Tracker, score: float | None,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        score: float | None,
         attempts: list[dict[str, Any]] | None = None,
     ) -> list[EventType]:
         gap = partial(
@@ -174,9 +196,7 @@ class ActionFaqFeedback(Action):
     def name(self) -> str:
         return "action_faq_feedback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         last = tracker.get_slot("last_faq")
         if not last:
             dispatcher.utter_message(response="utter_how_can_i_help")

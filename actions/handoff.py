@@ -35,8 +35,17 @@ logger = logging.getLogger(__name__)
 
 TRANSCRIPT_TURNS = 60
 RATING_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
 }
 
 
@@ -124,9 +133,7 @@ class ActionRequestHuman(Action):
     def name(self) -> str:
         return "action_request_human"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         policy = runtime.tier_of(tracker).policy
         failures = int(tracker.get_slot("bot_failures") or 0)
         requests = int(tracker.get_slot("human_requests") or 0) + 1
@@ -144,9 +151,7 @@ class ActionRelayToAgent(Action):
     def name(self) -> str:
         return "action_relay_to_agent"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         handoff_id = tracker.get_slot("handoff_id")
         text = runtime.text(tracker)
         if not handoff_id or not text:
@@ -172,9 +177,7 @@ class ActionHandoffEvent(Action):
     def name(self) -> str:
         return "action_handoff_event"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             message_id = int(runtime.entity(tracker, "handoff_message_id") or "")
         except ValueError:
@@ -189,9 +192,13 @@ class ActionHandoffEvent(Action):
             logger.warning("handoff message %s is not for %s", message_id, tracker.sender_id)
             return []
         if notice.kind == "agent":
-            dispatcher.utter_message(response="utter_from_agent", agent=_agent_name(notice, runtime.language(tracker)), message=notice.text)
+            dispatcher.utter_message(
+                response="utter_from_agent", agent=_agent_name(notice, runtime.language(tracker)), message=notice.text
+            )
         elif notice.kind == "joined":
-            dispatcher.utter_message(response="utter_agent_joined", agent=_agent_name(notice, runtime.language(tracker)))
+            dispatcher.utter_message(
+                response="utter_agent_joined", agent=_agent_name(notice, runtime.language(tracker))
+            )
         elif notice.kind == "closed":
             dispatcher.utter_message(response="utter_handoff_closed")
             dispatcher.utter_message(response="utter_ask_rating")
@@ -227,9 +234,7 @@ class ActionRate(Action):
     def name(self) -> str:
         return "action_rate"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         rating = _rating(tracker)
         if rating is None or not 1 <= rating <= 5:
             dispatcher.utter_message(response="utter_ask_rating")
@@ -237,7 +242,10 @@ class ActionRate(Action):
         handoff_id = tracker.get_slot("rating_for")
         with runtime.sessions().begin() as session:
             record_rating(
-                session, sender_id=tracker.sender_id, started_at=runtime.conversation_started(tracker), rating=rating,
+                session,
+                sender_id=tracker.sender_id,
+                started_at=runtime.conversation_started(tracker),
+                rating=rating,
                 handoff_id=int(handoff_id) if handoff_id else None,
             )
         dispatcher.utter_message(response="utter_thanks_for_rating")
@@ -250,9 +258,7 @@ class ActionRequestCallback(Action):
     def name(self) -> str:
         return "action_request_callback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id = tracker.get_slot("customer_id")
         with runtime.sessions().begin() as session:
             contact = callback_contact(session, customer_id)

@@ -41,9 +41,7 @@ class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         # Rasa fills this slot when a session expires or begins; a "/session_start" sent
         # mid-conversation carries its metadata only on the message itself.
         metadata = tracker.get_slot("session_started_metadata") or _latest_user_metadata(tracker)
@@ -94,9 +92,7 @@ class ActionGreet(Action):
     def name(self) -> str:
         return "action_greet"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         name = tracker.get_slot("customer_name")
         if tracker.get_slot("customer_id") and name:
             tier = runtime.tier_of(tracker)
@@ -113,15 +109,15 @@ class ActionGreet(Action):
 # Channels whose user ids our own channel code verified and signs (bot/rasa_addons/channels/).
 BINDABLE_CHANNELS = {"wechat"}
 BIND_SLOTS = ("bind_member_id", "bind_phone_last4", "bind_cancelled")
+
+
 class ActionBindStart(Action):
     """Starts binding a messaging account to a member account, where that means something."""
 
     def name(self) -> str:
         return "action_bind_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if runtime.channel(tracker) not in BINDABLE_CHANNELS:
             dispatcher.utter_message(response="utter_bind_on_web")
             return []
@@ -169,9 +165,7 @@ class ActionBindSubmit(Action):
     def name(self) -> str:
         return "action_bind_submit"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         reset = [SlotSet(name, None) for name in BIND_SLOTS]
         if tracker.get_slot("bind_cancelled"):
             dispatcher.utter_message(response="utter_bind_cancelled")
@@ -182,8 +176,11 @@ class ActionBindSubmit(Action):
             return reset
         with runtime.sessions().begin() as session:
             result = bind(
-                session, channel=channel, user_id=tracker.sender_id,
-                member_id=tracker.get_slot("bind_member_id") or "", phone_last4=tracker.get_slot("bind_phone_last4") or "",
+                session,
+                channel=channel,
+                user_id=tracker.sender_id,
+                member_id=tracker.get_slot("bind_member_id") or "",
+                phone_last4=tracker.get_slot("bind_phone_last4") or "",
             )
             profile = (
                 profile_of(session, result.customer, tiers=runtime.tiers(), today=runtime.today())
@@ -196,6 +193,8 @@ class ActionBindSubmit(Action):
             dispatcher.utter_message(response=response, left=result.attempts_left)
             return reset
         dispatcher.utter_message(
-            response="utter_bind_done", customer_name=profile.name, tier_label=profile.tier.label_in(runtime.language(tracker))
+            response="utter_bind_done",
+            customer_name=profile.name,
+            tier_label=profile.tier.label_in(runtime.language(tracker)),
         )
         return [*reset, *(SlotSet(name, value) for name, value in profile.slots().items())]

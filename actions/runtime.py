@@ -164,8 +164,17 @@ def entity(tracker: Tracker, name: str) -> str | None:
 
 # What a customer says to leave a form (a complaint, a binding) half-filled.
 CANCEL_WORDS = {
-    "cancel", "stop", "quit", "never mind", "nevermind", "forget it",
-    "取消", "算了", "不用了", "不投诉了", "退出",
+    "cancel",
+    "stop",
+    "quit",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "取消",
+    "算了",
+    "不用了",
+    "不投诉了",
+    "退出",
 }
 
 

@@ -16,9 +16,7 @@ class ActionTierInfo(Action):
     def name(self) -> str:
         return "action_tier_info"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id = tracker.get_slot("customer_id")
         if not customer_id:
             dispatcher.utter_message(response="utter_tier_guest")
@@ -31,7 +29,9 @@ class ActionTierInfo(Action):
             benefits="\n".join(f"• {b}" for b in tier.benefits_in(lang)),
         )
         with runtime.sessions()() as session:
-            next_tier = way_up(session, customer_id=customer_id, tier=tier, tiers=runtime.tiers(), today=runtime.today())
+            next_tier = way_up(
+                session, customer_id=customer_id, tier=tier, tiers=runtime.tiers(), today=runtime.today()
+            )
         if next_tier is None:
             dispatcher.utter_message(response="utter_tier_top")
             return []

@@ -72,17 +72,21 @@ def main() -> None:
     calibration = Calibration(
         bias=float(model.intercept_[0]), top=float(model.coef_[0][0]), margin=float(model.coef_[0][1])
     )
-    print(f"{len(held_out)} held-out variants ({right[~negative].mean():.3f} right at top-1), "
-          f"{negative.sum()} out-of-scope questions")
+    print(
+        f"{len(held_out)} held-out variants ({right[~negative].mean():.3f} right at top-1), "
+        f"{negative.sum()} out-of-scope questions"
+    )
     print(f"Calibration(bias={calibration.bias:.2f}, top={calibration.top:.2f}, margin={calibration.margin:.2f})")
     confidence = np.array([calibration.confidence(top, margin) for top, margin, _, _ in rows])
     print(f"\n{'threshold':>9} {'answered':>9} {'right':>7} {'out-of-scope answered':>22}")
     for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         answered = confidence >= threshold
         in_scope = answered & ~negative
-        print(f"{threshold:>9.1f} {in_scope.sum() / (~negative).sum():>9.3f} "
-              f"{right[in_scope].mean() if in_scope.any() else 0:>7.3f} "
-              f"{(answered & negative).sum() / negative.sum():>22.3f}")
+        print(
+            f"{threshold:>9.1f} {in_scope.sum() / (~negative).sum():>9.3f} "
+            f"{right[in_scope].mean() if in_scope.any() else 0:>7.3f} "
+            f"{(answered & negative).sum() / negative.sum():>22.3f}"
+        )
 
 
 if __name__ == "__main__":

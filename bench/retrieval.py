@@ -72,10 +72,12 @@ class StandInEmbedder:
     name, prefix, passage_prefix, dimension = "stand-in", "", "", 384
 
     def encode(self, texts: Sequence[str], *, passages: bool = False) -> np.ndarray:
-        vectors = np.vstack([
-            np.random.default_rng(int(hashlib.sha1(t.encode()).hexdigest()[:8], 16)).standard_normal(self.dimension)
-            for t in texts
-        ]).astype(np.float32)
+        vectors = np.vstack(
+            [
+                np.random.default_rng(int(hashlib.sha1(t.encode()).hexdigest()[:8], 16)).standard_normal(self.dimension)
+                for t in texts
+            ]
+        ).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
@@ -90,7 +92,9 @@ def synthetic_entries(n: int, seed: int = 0) -> list[Entry]:
             question, lang = " ".join(rng.choices(words, k=8)), "en"
         else:
             question, lang = "".join(rng.choices(hanzi, k=10)), "zh"
-        entries.append(Entry(id=f"e{i}", questions={lang: question}, variants={lang: []}, answers={lang: question[:12]}))
+        entries.append(
+            Entry(id=f"e{i}", questions={lang: question}, variants={lang: []}, answers={lang: question[:12]})
+        )
     return entries
 
 
@@ -99,8 +103,10 @@ def speed(embedder: Embedder, sizes: Sequence[int], hnsw_above: int) -> None:
         entries = synthetic_entries(10_000)
         started = time.perf_counter()
         report = build_index(entries, embedder, Path(tmp) / "real", sources=[], hnsw_above=hnsw_above)
-        print(f"\nbuild with {embedder.name}: 10,000 entries, {report.variants} variants, "
-              f"{report.index_type}: {time.perf_counter() - started:.1f} s")
+        print(
+            f"\nbuild with {embedder.name}: 10,000 entries, {report.variants} variants, "
+            f"{report.index_type}: {time.perf_counter() - started:.1f} s"
+        )
         encode_ms = []
         for text in ["how long does delivery take", "退款多久到账"] * 20:
             t = time.perf_counter()
@@ -112,7 +118,9 @@ def speed(embedder: Embedder, sizes: Sequence[int], hnsw_above: int) -> None:
         print(f"{'entries':>8} {'variants':>9} {'index':>6} {'recall@10':>10} {'p50 ms':>7} {'p95 ms':>7}")
         stand_in = StandInEmbedder()
         for size in sizes:
-            report = build_index(synthetic_entries(size), stand_in, Path(tmp) / str(size), sources=[], hnsw_above=hnsw_above)
+            report = build_index(
+                synthetic_entries(size), stand_in, Path(tmp) / str(size), sources=[], hnsw_above=hnsw_above
+            )
             index = load_index(current_build(Path(tmp) / str(size)))
             searcher = Searcher(index, stand_in)
             rng = random.Random(1)
@@ -124,13 +132,17 @@ def speed(embedder: Embedder, sizes: Sequence[int], hnsw_above: int) -> None:
                 searcher.search_vector(text, vector, k=5)
                 timings.append((time.perf_counter() - t) * 1000)
             recall = "-" if report.recall_vs_flat is None else f"{report.recall_vs_flat:.3f}"
-            print(f"{size:>8,} {report.variants:>9,} {report.index_type:>6} {recall:>10} "
-                  f"{np.percentile(timings, 50):>7.2f} {np.percentile(timings, 95):>7.2f}")
+            print(
+                f"{size:>8,} {report.variants:>9,} {report.index_type:>6} {recall:>10} "
+                f"{np.percentile(timings, 50):>7.2f} {np.percentile(timings, 95):>7.2f}"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("evaldata", type=Path, help="the folder holding faq_stackfaq_en, faq_bq_webank_zh_dev, intent_banking77_en")
+    parser.add_argument(
+        "evaldata", type=Path, help="the folder holding faq_stackfaq_en, faq_bq_webank_zh_dev, intent_banking77_en"
+    )
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-quality", action="store_true")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -148,7 +160,9 @@ def main() -> None:
         print(f"{'set':<10} {'method':<12} {'top-1':>6} {'R@5':>6} {'MRR':>6} {'p50 ms':>7} {'n':>5}")
         for name, rows in table.items():
             for method, m in rows:
-                print(f"{name:<10} {method:<12} {m.top1:>6.3f} {m.recall_at_5:>6.3f} {m.mrr:>6.3f} {m.latency_ms_p50:>7.1f} {m.n:>5}")
+                print(
+                    f"{name:<10} {method:<12} {m.top1:>6.3f} {m.recall_at_5:>6.3f} {m.mrr:>6.3f} {m.latency_ms_p50:>7.1f} {m.n:>5}"
+                )
     if not args.no_speed:
         speed(embedder, args.sizes, settings.kb_hnsw_above)
 

@@ -20,15 +20,17 @@ from bot.settings import ROOT, Settings, load_settings
 def running_stack(*, demo_customers: bool = False) -> Iterator[Settings]:
     """Every process started in demo mode on a throwaway database, with the built knowledge base."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings({
-            "BOT_DEMO": "1",
-            "BOT_VAR_DIR": tmp,
-            "BOT_HOST": "127.0.0.1",
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "CONSOLE_PORT": str(free_port()),
-            "KB_DIR": str(ROOT / "var" / "kb"),
-        })
+        settings = load_settings(
+            {
+                "BOT_DEMO": "1",
+                "BOT_VAR_DIR": tmp,
+                "BOT_HOST": "127.0.0.1",
+                "RASA_PORT": str(free_port()),
+                "ACTION_PORT": str(free_port()),
+                "CONSOLE_PORT": str(free_port()),
+                "KB_DIR": str(ROOT / "var" / "kb"),
+            }
+        )
         upgrade(settings.database_url)
         if demo_customers:
             seed_demo(sessions_for(settings.database_url), tiers=load_tiers(settings.tiers_file), today=date.today())

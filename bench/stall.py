@@ -74,7 +74,9 @@ def main() -> None:
     ):
         print(f"{name:<46} {statistics.median(times):>10.1f} {max(times):>8.1f} {len(times):>4}")
     for name, times in (("an ordinary", beside_ordinary), ("a heavy", beside_heavy)):
-        print(f"hello beside {name} complaint / alone (medians): {statistics.median(times) / statistics.median(alone):.2f}")
+        print(
+            f"hello beside {name} complaint / alone (medians): {statistics.median(times) / statistics.median(alone):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -102,18 +102,23 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, case_sensitive=True)
 
     demo_mode: _Flag = _setting(
-        "BOT_DEMO", False, "demo mode: demo secrets allowed, demo customers loaded into an empty database",
+        "BOT_DEMO",
+        False,
+        "demo mode: demo secrets allowed, demo customers loaded into an empty database",
         shown="off (`make run` sets `1`)",
     )
     identity_secret: str = _setting("IDENTITY_SECRET", None, "HMAC secret for customer and channel tokens")
     rasa_token: str = _setting("RASA_TOKEN", None, "token of Rasa's HTTP API")
     console_secret: str = _setting("CONSOLE_SECRET", None, "signs the console's session cookies")
     action_token: str = _setting(
-        "ACTION_TOKEN", None,
+        "ACTION_TOKEN",
+        None,
         "the Rasa server's bearer token at the action server, which refuses every other caller",
     )
     rest_token: str = _setting(
-        "REST_TOKEN", "", "bearer token of the REST channel, for the company's own servers",
+        "REST_TOKEN",
+        "",
+        "bearer token of the REST channel, for the company's own servers",
         shown="none: the REST channel is off (a demo value in demo mode)",
     )
     company_name: str = _setting("COMPANY_NAME", "Lumo Shop", "the company's name, as customers and agents read it")
@@ -139,16 +144,20 @@ class Settings(BaseSettings):
         "WEBCHAT_JS", ROOT / "var" / "web" / "rasa-webchat-1.0.1.js", "the widget's bundle, fetched by `make`"
     )
     kb_sources: _Paths = _setting(
-        "KB_SOURCES", (ROOT / "data" / "knowledge",),
+        "KB_SOURCES",
+        (ROOT / "data" / "knowledge",),
         f"knowledge-base source files or folders (`{os.pathsep}`-separated)",
     )
     kb_dir: Path = _setting("KB_DIR", None, "where index builds are kept (`current` links the one in use)")
     kb_model: str = _setting(
-        "KB_MODEL", str(ROOT / "models" / "embeddings" / "multilingual-e5-small"),
+        "KB_MODEL",
+        str(ROOT / "models" / "embeddings" / "multilingual-e5-small"),
         "sentence-transformers model: a folder, or a hub name already in the local cache",
     )
     kb_query_prefix: str = _setting(
-        "KB_QUERY_PREFIX", "query: ", "text put before every question and variant (e5 models expect it)",
+        "KB_QUERY_PREFIX",
+        "query: ",
+        "text put before every question and variant (e5 models expect it)",
         verbatim=True,
     )
     kb_passage_prefix: str = _setting(
@@ -173,12 +182,14 @@ class Settings(BaseSettings):
         "HANDOFF_MINUTES_EACH", 4.0, "minutes per customer ahead, for the expected wait the customer is told"
     )
     delivery_interval_seconds: float = _setting(
-        "DELIVERY_INTERVAL_SECONDS", 2.0,
+        "DELIVERY_INTERVAL_SECONDS",
+        2.0,
         "how long the worker waits before offering Rasa again a conversation's message it did not take"
         " (new messages it sends within half a second)",
     )
     escalation_webhook_url: str = _setting(
-        "ESCALATION_WEBHOOK_URL", "",
+        "ESCALATION_WEBHOOK_URL",
+        "",
         "when set, each new escalation is POSTed there as JSON (`id`, `tier`, `reason`, `summary`, `url`, `text`),"
         " for the chat tool agents already use",
     )

@@ -35,9 +35,7 @@ def _mac(secret: str, payload: str) -> str:
     return _b64encode(digest)
 
 
-def sign_token(
-    secret: str, subject: str, ttl_seconds: int, *, kind: str = "customer", now: float | None = None
-) -> str:
+def sign_token(secret: str, subject: str, ttl_seconds: int, *, kind: str = "customer", now: float | None = None) -> str:
     """A token naming ``subject`` (a customer id, say) that expires after ``ttl_seconds``."""
     issued = int(time.time() if now is None else now)
     claims = {"kind": kind, "sub": subject, "exp": issued + ttl_seconds}
@@ -45,9 +43,7 @@ def sign_token(
     return f"{payload}.{_mac(secret, payload)}"
 
 
-def verify_token(
-    secret: str, token: object, *, kind: str = "customer", now: float | None = None
-) -> str:
+def verify_token(secret: str, token: object, *, kind: str = "customer", now: float | None = None) -> str:
     """The subject of a valid, unexpired token of ``kind``; raises :class:`InvalidToken`."""
     if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed token")

@@ -162,7 +162,11 @@ def build_index(
     owner_array = np.asarray(owners, dtype=np.int32)
     index, kind = _faiss_index(vectors, hnsw_above)
     passage_owners, passage_texts = _passages(entries) if len(entries) <= PASSAGES_MAX_ENTRIES else ([], [])
-    passages = embedder.encode(passage_texts, passages=True) if passage_texts else np.zeros((0, embedder.dimension), np.float32)
+    passages = (
+        embedder.encode(passage_texts, passages=True)
+        if passage_texts
+        else np.zeros((0, embedder.dimension), np.float32)
+    )
     classifier = _classifier(vectors, owner_array, len(entries))
     recall = _recall_vs_flat(index, vectors) if kind != "flat" else None
 

@@ -86,9 +86,7 @@ class Searcher:
         """The ``k`` best entries for ``query`` that ``tier`` may see (all entries if ``tier`` is None)."""
         return self.search_vector(query, self.embedder.encode([query])[0], k=k, tier=tier)
 
-    def search_vector(
-        self, query: str, vector: np.ndarray, *, k: int = 5, tier: str | None = None
-    ) -> SearchResult:
+    def search_vector(self, query: str, vector: np.ndarray, *, k: int = 5, tier: str | None = None) -> SearchResult:
         """:meth:`search` with the query already embedded."""
         scores = self._entry_scores(query, vector)
         ranked = sorted(scores.items(), key=lambda item: -item[1][0])

@@ -65,8 +65,12 @@ class Entry:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "questions": self.questions, "variants": self.variants,
-            "answers": self.answers, "tags": list(self.tags), "tiers": list(self.tiers),
+            "id": self.id,
+            "questions": self.questions,
+            "variants": self.variants,
+            "answers": self.answers,
+            "tags": list(self.tags),
+            "tiers": list(self.tiers),
             "source": self.source,
         }
 
@@ -184,10 +188,16 @@ def _read_yaml(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
             block = item[lang]
             if not isinstance(block, dict):
                 raise SourceError(path, line, f"entry {item.get('id')!r}: {lang} must be a mapping")
-            yield block.get("__line__") or line, lang, {
-                "id": item.get("id"), "tags": item.get("tags"), "tiers": item.get("tiers"),
-                **block,
-            }
+            yield (
+                block.get("__line__") or line,
+                lang,
+                {
+                    "id": item.get("id"),
+                    "tags": item.get("tags"),
+                    "tiers": item.get("tiers"),
+                    **block,
+                },
+            )
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -228,9 +238,16 @@ def _read_csv(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
         for row in reader:
             if None in row or None in row.values():
                 raise SourceError(path, start, f"expected {len(header)} fields")
-            yield start, row["lang"].strip(), {
-                **row, "variants": _split(row, "variants"), "tags": _split(row, "tags"), "tiers": _split(row, "tiers"),
-            }
+            yield (
+                start,
+                row["lang"].strip(),
+                {
+                    **row,
+                    "variants": _split(row, "variants"),
+                    "tags": _split(row, "tags"),
+                    "tiers": _split(row, "tiers"),
+                },
+            )
             start = reader.line_num + 1
     except csv.Error as error:
         raise SourceError(path, start, f"bad CSV: {error}") from None

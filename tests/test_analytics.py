@@ -27,8 +27,14 @@ T0 = datetime(2026, 3, 1, 2, 0)
 def conversation(session, sender, tier, outcome, started_at, rating=None, customer_id=None):
     session.add(
         ConversationOutcome(
-            sender_id=sender, channel="rest", customer_id=customer_id, tier=tier, outcome=outcome,
-            started_at=started_at, ended_at=started_at + timedelta(minutes=5), rating=rating,
+            sender_id=sender,
+            channel="rest",
+            customer_id=customer_id,
+            tier=tier,
+            outcome=outcome,
+            started_at=started_at,
+            ended_at=started_at + timedelta(minutes=5),
+            rating=rating,
         )
     )
 
@@ -37,8 +43,14 @@ def handoff(session, tier, created_at, wait_seconds=None):
     accepted = None if wait_seconds is None else created_at + timedelta(seconds=wait_seconds)
     session.add(
         Handoff(
-            sender_id=f"h{created_at:%d%H%M}", channel="rest", tier=tier, priority=0, reason="requested",
-            status="waiting" if accepted is None else "active", created_at=created_at, accepted_at=accepted,
+            sender_id=f"h{created_at:%d%H%M}",
+            channel="rest",
+            tier=tier,
+            priority=0,
+            reason="requested",
+            status="waiting" if accepted is None else "active",
+            created_at=created_at,
+            accepted_at=accepted,
         )
     )
 
@@ -46,21 +58,35 @@ def handoff(session, tier, created_at, wait_seconds=None):
 def ticket(session, number, tier, created_at, *, sla_hours=72, status="open", resolved_at=None):
     session.add(
         Ticket(
-            number=number, sender_id=number, channel="rest", tier=tier, category="late_delivery",
-            description="late", priority=0, status=status, created_at=created_at,
-            sla_due_at=created_at + timedelta(hours=sla_hours), resolved_at=resolved_at,
+            number=number,
+            sender_id=number,
+            channel="rest",
+            tier=tier,
+            category="late_delivery",
+            description="late",
+            priority=0,
+            status=status,
+            created_at=created_at,
+            sla_due_at=created_at + timedelta(hours=sla_hours),
+            resolved_at=resolved_at,
         )
     )
 
 
 def answered(session, entry_id, question, at):
-    session.add(KbAnswer(entry_id=entry_id, sender_id="s", tier="normal", language="en", question=question, created_at=at))
+    session.add(
+        KbAnswer(entry_id=entry_id, sender_id="s", tier="normal", language="en", question=question, created_at=at)
+    )
 
 
 def gap(session, question, at, resolved_entry_id=None):
     session.add(
         KbGap(
-            sender_id="s", tier="normal", language="en", question=question, created_at=at,
+            sender_id="s",
+            tier="normal",
+            language="en",
+            question=question,
+            created_at=at,
             resolved_entry_id=resolved_entry_id,
         )
     )
@@ -85,7 +111,14 @@ def seed(session):
     handoff(session, "vip", T0 + timedelta(hours=6), wait_seconds=120)
     handoff(session, "vip", T0 + timedelta(hours=7))  # never accepted: no wait to measure
 
-    ticket(session, "T-N1", "normal", datetime(2026, 3, 1, 16, 30), status="resolved", resolved_at=datetime(2026, 3, 2, 3, 0))
+    ticket(
+        session,
+        "T-N1",
+        "normal",
+        datetime(2026, 3, 1, 16, 30),
+        status="resolved",
+        resolved_at=datetime(2026, 3, 2, 3, 0),
+    )
     ticket(session, "T-G1", "gold", datetime(2026, 2, 20), sla_hours=24, status="closed", resolved_at=T0)
     # Resolved once, then reopened: not closed.
     ticket(session, "T-G2", "gold", datetime(2026, 2, 25), status="in_progress", resolved_at=T0)
@@ -108,9 +141,7 @@ def seed(session):
 @pytest.fixture
 def report(session, tiers):
     seed(session)
-    return build_report(
-        session, since=SINCE, until=UNTIL, zone=SHANGHAI, tier_order=[t.id for t in tiers.tiers], top=2
-    )
+    return build_report(session, since=SINCE, until=UNTIL, zone=SHANGHAI, tier_order=[t.id for t in tiers.tiers], top=2)
 
 
 def test_days_follow_the_service_time_zone_and_the_tier_order(report):
@@ -287,10 +318,16 @@ def console(db_url):
 
     with sessions_for(db_url).begin() as session:
         add_agent(session, username="sam", display_name="Sam", role="supervisor", password="sam-password")
-    settings = load_settings({
-        "DATABASE_URL": db_url, "IDENTITY_SECRET": "i" * 32, "RASA_TOKEN": "r" * 32, "CONSOLE_SECRET": "c" * 32,
-        "ACTION_TOKEN": "a" * 32, "RASA_PORT": "9",
-    })
+    settings = load_settings(
+        {
+            "DATABASE_URL": db_url,
+            "IDENTITY_SECRET": "i" * 32,
+            "RASA_TOKEN": "r" * 32,
+            "CONSOLE_SECRET": "c" * 32,
+            "ACTION_TOKEN": "a" * 32,
+            "RASA_PORT": "9",
+        }
+    )
     with TestClient(create_app(settings)) as client:
         sign_in(client, "sam", "sam-password")
         yield client

@@ -17,9 +17,12 @@ IDENTITY_SECRET = "cli-identity-secret-of-at-least-32-characters"
 @pytest.fixture
 def env(tmp_path: Path, db_url: str) -> dict[str, str]:
     return {
-        "DATABASE_URL": db_url, "IDENTITY_SECRET": IDENTITY_SECRET, "RASA_TOKEN": "cli-rasa-token-of-32-characters-or-more",
+        "DATABASE_URL": db_url,
+        "IDENTITY_SECRET": IDENTITY_SECRET,
+        "RASA_TOKEN": "cli-rasa-token-of-32-characters-or-more",
         "CONSOLE_SECRET": "cli-console-secret-of-32-characters-or-more",
-        "ACTION_TOKEN": "cli-action-token-of-32-characters-or-more", "PATH": "/usr/bin:/bin",
+        "ACTION_TOKEN": "cli-action-token-of-32-characters-or-more",
+        "PATH": "/usr/bin:/bin",
     }
 
 

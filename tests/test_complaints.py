@@ -50,8 +50,17 @@ def test_the_tier_policy_sets_the_late_delivery_coupon(tiers):
 def test_a_ticket_gets_a_readable_number_priority_and_sla_from_the_tier(session, tiers):
     gold = tiers.get("gold")
     ticket = open_ticket(
-        session, policy=gold.policy, tier=gold.id, sender_id="s1", channel="rest", customer_id=None,
-        language="en", category="damaged_item", order_id=None, description="cracked", now=NOW,
+        session,
+        policy=gold.policy,
+        tier=gold.id,
+        sender_id="s1",
+        channel="rest",
+        customer_id=None,
+        language="en",
+        category="damaged_item",
+        order_id=None,
+        description="cracked",
+        now=NOW,
     )
     assert ticket.number.startswith("T261123-") and len(ticket.number) == 12
     assert ticket.priority == gold.policy.queue_priority
@@ -61,8 +70,16 @@ def test_a_ticket_gets_a_readable_number_priority_and_sla_from_the_tier(session,
 def test_an_unknown_category_is_refused(session, tiers):
     with pytest.raises(ValueError, match="unknown complaint category"):
         open_ticket(
-            session, policy=tiers.guest.policy, tier="guest", sender_id="s1", channel="rest", customer_id=None,
-            language="en", category="lost_my_keys", order_id=None, description="",
+            session,
+            policy=tiers.guest.policy,
+            tier="guest",
+            sender_id="s1",
+            channel="rest",
+            customer_id=None,
+            language="en",
+            category="lost_my_keys",
+            order_id=None,
+            description="",
         )
 
 
@@ -96,8 +113,16 @@ def test_the_first_order_named_is_found_among_many_words(session):
 
 def _ticket(session, tiers, *, sender, customer_id, status="open"):
     ticket = open_ticket(
-        session, policy=tiers.guest.policy, tier="guest", sender_id=sender, channel="rest", customer_id=customer_id,
-        language="en", category="other", order_id=None, description="it broke",
+        session,
+        policy=tiers.guest.policy,
+        tier="guest",
+        sender_id=sender,
+        channel="rest",
+        customer_id=customer_id,
+        language="en",
+        category="other",
+        order_id=None,
+        description="it broke",
     )
     ticket.status = status
     return ticket
@@ -125,15 +150,38 @@ def test_a_late_parcel_is_settled_with_the_tiers_coupon(session, tiers):
     add_customer(session, "C1", name="A")
     session.add(Order(id="L1", customer_id="C1", placed_at=date(2026, 11, 10), amount=Decimal(10), status="shipped"))
     normal = tiers.get("normal").policy
-    late = settle(session, customer_id="C1", order_id="L1", category="late_delivery", policy=normal, today=date(2026, 11, 22))
+    late = settle(
+        session, customer_id="C1", order_id="L1", category="late_delivery", policy=normal, today=date(2026, 11, 22)
+    )
     assert (late.case, late.days_late, late.coupon, late.expected) == ("late", 7, 30, date(2026, 11, 15))
-    assert settle(session, customer_id="C2", order_id="L1", category="late_delivery", policy=normal, today=date(2026, 11, 22)) is None
-    assert settle(session, customer_id="C1", order_id="L1", category="other", policy=normal, today=date(2026, 11, 22)) is None
+    assert (
+        settle(
+            session, customer_id="C2", order_id="L1", category="late_delivery", policy=normal, today=date(2026, 11, 22)
+        )
+        is None
+    )
+    assert (
+        settle(session, customer_id="C1", order_id="L1", category="other", policy=normal, today=date(2026, 11, 22))
+        is None
+    )
 
 
-@pytest.mark.parametrize(("status", "case"), [("refunded", "refund_issued"), ("returned", "refund_after_inspection"), ("paid", "refund_not_started")])
+@pytest.mark.parametrize(
+    ("status", "case"),
+    [("refunded", "refund_issued"), ("returned", "refund_after_inspection"), ("paid", "refund_not_started")],
+)
 def test_a_missing_refund_is_told_where_it_stands(session, tiers, status, case):
     add_customer(session, "C1", name="A")
     session.add(Order(id="R1", customer_id="C1", placed_at=date(2026, 11, 10), amount=Decimal(10), status=status))
     policy = tiers.get("normal").policy
-    assert settle(session, customer_id="C1", order_id="R1", category="refund_not_received", policy=policy, today=date(2026, 11, 22)).case == case
+    assert (
+        settle(
+            session,
+            customer_id="C1",
+            order_id="R1",
+            category="refund_not_received",
+            policy=policy,
+            today=date(2026, 11, 22),
+        ).case
+        == case
+    )

@@ -49,8 +49,14 @@ def test_days_can_wrap_around_the_week():
 
 @pytest.mark.parametrize(
     ("hours", "days", "zone"),
-    [("9-21", "mon-sun", "UTC"), ("21:00-09:00", "mon-sun", "UTC"), ("09:00-25:00", "mon-sun", "UTC"),
-     ("09:00-21:00", "monday", "UTC"), ("09:00-21:00", "", "UTC"), ("09:00-21:00", "mon-sun", "Mars/Olympus")],
+    [
+        ("9-21", "mon-sun", "UTC"),
+        ("21:00-09:00", "mon-sun", "UTC"),
+        ("09:00-25:00", "mon-sun", "UTC"),
+        ("09:00-21:00", "monday", "UTC"),
+        ("09:00-21:00", "", "UTC"),
+        ("09:00-21:00", "mon-sun", "Mars/Olympus"),
+    ],
 )
 def test_malformed_service_hours_are_refused(hours, days, zone):
     with pytest.raises(ServiceHoursError):

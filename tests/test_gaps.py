@@ -25,32 +25,48 @@ T0 = datetime(2026, 11, 23, 8, 0)
 # Japan", 耳机 / 手机保修) and paraphrases that share little more than their subject.
 LOG = {
     "antarctica": [
-        "do you deliver to antarctica", "can you ship to Antarctica?", "delivery to antarctica possible?",
-        "Do you ship to Antarctica", "shipping to antarctica",
+        "do you deliver to antarctica",
+        "can you ship to Antarctica?",
+        "delivery to antarctica possible?",
+        "Do you ship to Antarctica",
+        "shipping to antarctica",
     ],
     "france": [
-        "do you ship to France?", "delivery to france", "can I get my order delivered in France",
+        "do you ship to France?",
+        "delivery to france",
+        "can I get my order delivered in France",
         "shipping to france available?",
     ],
     "japan": ["do you ship to Japan", "can you deliver to japan?", "japan shipping?"],
     "seashells": ["can I pay with seashells"],
     "bitcoin": [
-        "can I pay with bitcoin?", "do you accept bitcoin", "bitcoin payment accepted?", "pay in btc",
+        "can I pay with bitcoin?",
+        "do you accept bitcoin",
+        "bitcoin payment accepted?",
+        "pay in btc",
         "do you accept crypto currency like bitcoin",
     ],
     "paypal": [
-        "can I pay with paypal", "do you take PayPal?", "paypal accepted?", "paypal payment",
-        "可以用PayPal付款吗", "支持paypal吗",
+        "can I pay with paypal",
+        "do you take PayPal?",
+        "paypal accepted?",
+        "paypal payment",
+        "可以用PayPal付款吗",
+        "支持paypal吗",
     ],
     "gift-wrap": ["do you offer gift wrapping?", "can you gift wrap my order", "gift wrap available?"],
     "store": ["where is your physical store", "do you have a shop in Shanghai", "physical store location?"],
     "store-hours": ["what time does your store open", "store opening hours", "when are you open"],
     "pets": ["can I bring my dog to the store"],
     "warranty-headphones": [
-        "how long is the warranty on headphones", "headphones warranty period", "warranty for headphones?",
+        "how long is the warranty on headphones",
+        "headphones warranty period",
+        "warranty for headphones?",
     ],
     "warranty-laptop": [
-        "what's the warranty on laptops", "laptop warranty how long", "is there a warranty for the laptop",
+        "what's the warranty on laptops",
+        "laptop warranty how long",
+        "is there a warranty for the laptop",
     ],
     "warranty-phone": ["how long is the phone warranty", "warranty for phones?"],
     "birthday": ["do I get a birthday gift", "is there a birthday discount", "birthday coupon for members?"],
@@ -87,8 +103,14 @@ def background():
 
 def gap(session, question, *, tier="normal", at=T0, resolved=None):
     row = KbGap(
-        sender_id="web-1", customer_id=None, tier=tier, language="zh" if question[0] >= "\u3400" else "en",
-        question=question, best_score=0.1, created_at=at, resolved_entry_id=resolved,
+        sender_id="web-1",
+        customer_id=None,
+        tier=tier,
+        language="zh" if question[0] >= "\u3400" else "en",
+        question=question,
+        best_score=0.1,
+        created_at=at,
+        resolved_entry_id=resolved,
     )
     session.add(row)
     session.flush()
@@ -118,20 +140,37 @@ def test_the_threshold_keeps_groups_nearly_pure_on_a_realistic_log(session, back
 
 def test_paraphrases_fall_together_in_english_and_chinese(session, background):
     for question in [
-        "do you deliver to antarctica", "can you ship to Antarctica?", "delivery to antarctica possible?",
-        "can I pay with seashells", "do you ship to Japan", "is there a student discount",
-        "能寄到南极吗", "南极可以配送吗", "你们配送南极吗？", "可以用贝壳付款吗", "能寄到日本吗", "手表可以刻字吗",
+        "do you deliver to antarctica",
+        "can you ship to Antarctica?",
+        "delivery to antarctica possible?",
+        "can I pay with seashells",
+        "do you ship to Japan",
+        "is there a student discount",
+        "能寄到南极吗",
+        "南极可以配送吗",
+        "你们配送南极吗？",
+        "可以用贝壳付款吗",
+        "能寄到日本吗",
+        "手表可以刻字吗",
     ]:
         gap(session, question)
     groups = group_gaps(session, background=background)
 
     antarctica = group_of(groups, "can you ship to Antarctica?")
     assert set(antarctica.examples) == {
-        "do you deliver to antarctica", "can you ship to Antarctica?", "delivery to antarctica possible?"
+        "do you deliver to antarctica",
+        "can you ship to Antarctica?",
+        "delivery to antarctica possible?",
     }
     nanji = group_of(groups, "能寄到南极吗")
     assert set(nanji.examples) == {"能寄到南极吗", "南极可以配送吗", "你们配送南极吗？"}
-    for alone in ["can I pay with seashells", "do you ship to Japan", "可以用贝壳付款吗", "能寄到日本吗", "手表可以刻字吗"]:
+    for alone in [
+        "can I pay with seashells",
+        "do you ship to Japan",
+        "可以用贝壳付款吗",
+        "能寄到日本吗",
+        "手表可以刻字吗",
+    ]:
         assert group_of(groups, alone).examples == (alone,)
     assert len(groups) == 8
 
@@ -139,8 +178,13 @@ def test_paraphrases_fall_together_in_english_and_chinese(session, background):
 def test_without_a_background_only_close_rewordings_group(session):
     # In a short log the words that differ ("ship" / "deliver") are as rare as the subject
     # they share, so without the knowledge base's questions these paraphrases stay apart.
-    for question in ["Do you ship to Antarctica?", "do you ship to antarctica", "delivery to antarctica possible?",
-                     "do you deliver to antarctica", "can I pay with seashells"]:
+    for question in [
+        "Do you ship to Antarctica?",
+        "do you ship to antarctica",
+        "delivery to antarctica possible?",
+        "do you deliver to antarctica",
+        "can I pay with seashells",
+    ]:
         gap(session, question)
     groups = group_gaps(session)
     assert sorted(sorted(g.examples) for g in groups) == [
@@ -181,7 +225,8 @@ def test_groups_are_sorted_by_count_then_by_the_latest_question(session, backgro
     groups = group_gaps(session, background=background)
     assert [g.question for g in groups] == ["do you ship to Japan?", "能寄到南极吗", "can I pay with seashells"]
     assert [g.question for g in group_gaps(session, background=background, limit=2)] == [
-        "do you ship to Japan?", "能寄到南极吗"
+        "do you ship to Japan?",
+        "能寄到南极吗",
     ]
 
 
@@ -267,8 +312,11 @@ def test_an_added_entry_reads_back_with_its_answers_in_each_language(sources):
 
 def test_an_entry_in_one_language_and_a_multi_line_answer(sources):
     add_entry(
-        sources, entry_id="pay-seashells", questions={"en": "Can I pay with seashells?"},
-        answers={"en": "No.\nWe take cards, Alipay and WeChat Pay."}, known_tiers=TIERS,
+        sources,
+        entry_id="pay-seashells",
+        questions={"en": "Can I pay with seashells?"},
+        answers={"en": "No.\nWe take cards, Alipay and WeChat Pay."},
+        known_tiers=TIERS,
     )
     entry = entries_of(sources)["pay-seashells"]
     assert entry.answers == {"en": "No.\nWe take cards, Alipay and WeChat Pay."}
@@ -279,7 +327,11 @@ def test_a_second_entry_is_appended_after_the_first(sources):
     path = add_antarctica(sources)
     first = path.read_bytes()
     add_entry(
-        sources, entry_id="pay-seashells", questions={"zh": "可以用贝壳付款吗"}, answers={"zh": "不可以。"}, known_tiers=TIERS
+        sources,
+        entry_id="pay-seashells",
+        questions={"zh": "可以用贝壳付款吗"},
+        answers={"zh": "不可以。"},
+        known_tiers=TIERS,
     )
     assert path.read_bytes().startswith(first)
     entries = entries_of(sources)
@@ -315,8 +367,11 @@ def test_an_empty_entries_list_is_written_anew(sources):
         ({"questions": {}, "answers": {}, "variants": {}}, "at least one language"),
         ({"questions": {"fr": "Antarctique ?"}, "answers": {"fr": "Non."}, "variants": {}}, "not fr"),
         (
-            {"questions": {"en": "Antarctica?"}, "answers": {"en": "No."},
-             "variants": {"zh": ["南极"], "en": ["antarctica"]}},
+            {
+                "questions": {"en": "Antarctica?"},
+                "answers": {"en": "No."},
+                "variants": {"zh": ["南极"], "en": ["antarctica"]},
+            },
             "variants in zh",
         ),
         ({"tiers": ["gold", "platinum"]}, "unknown tier(s) platinum"),
@@ -392,10 +447,14 @@ def test_resolve_marks_the_gaps_with_the_entry(session):
 
 
 def kb_settings(tmp_path, sources):
-    return load_settings({
-        "BOT_DEMO": "1", "BOT_VAR_DIR": str(tmp_path / "var"),
-        "KB_SOURCES": str(sources), "KB_DIR": str(tmp_path / "kb"),
-    })
+    return load_settings(
+        {
+            "BOT_DEMO": "1",
+            "BOT_VAR_DIR": str(tmp_path / "var"),
+            "KB_SOURCES": str(sources),
+            "KB_DIR": str(tmp_path / "kb"),
+        }
+    )
 
 
 def test_rebuilding_from_broken_sources_fails_with_the_loaders_message(tmp_path, sources):

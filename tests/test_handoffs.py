@@ -32,8 +32,15 @@ T0 = datetime(2026, 11, 23, 8, 0)
 
 def queued(session, tiers, sender, tier, minutes):
     return open_handoff(
-        session, sender_id=sender, channel="rest", customer_id=None, tier=tiers.get(tier), language="en",
-        reason="requested", packet={"customer": {"tier_label": tier}}, now=T0 + timedelta(minutes=minutes),
+        session,
+        sender_id=sender,
+        channel="rest",
+        customer_id=None,
+        tier=tiers.get(tier),
+        language="en",
+        reason="requested",
+        packet={"customer": {"tier_label": tier}},
+        now=T0 + timedelta(minutes=minutes),
     )
 
 
@@ -73,7 +80,9 @@ def test_only_the_accepting_agent_replies_and_replies_wait_for_delivery(session,
     add_customer_message(session, handoff, "hi!")
     close(session, handoff.id, anna)
     assert [(m.author, m.text) for m in pending_deliveries(session)] == [
-        ("system", "joined"), ("agent", "hello"), ("system", "closed"),
+        ("system", "joined"),
+        ("agent", "hello"),
+        ("system", "closed"),
     ]
     with pytest.raises(HandoffConflict, match="already closed"):
         close(session, handoff.id, anna)
@@ -81,7 +90,10 @@ def test_only_the_accepting_agent_replies_and_replies_wait_for_delivery(session,
 
 def test_a_handoff_nobody_accepts_in_time_becomes_a_ticket_from_its_draft(session, tiers):
     handoff = queued(session, tiers, "a", "gold", 0)
-    handoff.packet = {**handoff.packet, "ticket_draft": {"category": "late_delivery", "order_id": None, "description": "late"}}
+    handoff.packet = {
+        **handoff.packet,
+        "ticket_draft": {"category": "late_delivery", "order_id": None, "description": "late"},
+    }
     add_customer_message(session, handoff, "anyone there?")
     fresh = queued(session, tiers, "b", "gold", 9)
     expired = expire_overdue(session, timeout=timedelta(minutes=10), tiers=tiers, now=T0 + timedelta(minutes=12))
@@ -104,8 +116,12 @@ def test_agent_tokens_and_passwords(session, anna):
 
 @pytest.mark.parametrize(
     ("username", "role", "password", "error"),
-    [("Bad Name", "agent", "long-enough", "username"), ("cleo", "boss", "long-enough", "role"),
-     ("cleo", "agent", "short", "password"), ("anna", "agent", "long-enough", "already exists")],
+    [
+        ("Bad Name", "agent", "long-enough", "username"),
+        ("cleo", "boss", "long-enough", "role"),
+        ("cleo", "agent", "short", "password"),
+        ("anna", "agent", "long-enough", "already exists"),
+    ],
 )
 def test_bad_agent_details_are_refused(session, anna, username, role, password, error):
     with pytest.raises(AgentError, match=error):
@@ -114,7 +130,9 @@ def test_bad_agent_details_are_refused(session, anna, username, role, password, 
 
 def test_an_outcome_keeps_the_furthest_step_a_conversation_reached(session):
     def note(outcome):
-        return record_outcome(session, sender_id="s", started_at=T0, channel="rest", customer_id=None, tier="guest", outcome=outcome)
+        return record_outcome(
+            session, sender_id="s", started_at=T0, channel="rest", customer_id=None, tier="guest", outcome=outcome
+        )
 
     assert note("abandoned").outcome == "abandoned"
     assert note("self_served").outcome == "self_served"
@@ -140,7 +158,12 @@ def test_a_notice_tells_the_agents_words_and_the_handoffs_end_to_its_own_convers
     accept(session, handoff.id, anna)
     message = post_agent_message(session, handoff.id, anna, "Hello, I am Anna")
     notice = notice_for(session, message_id=message.id, sender_id="s1")
-    assert (notice.kind, notice.text, notice.agent, notice.handoff_id) == ("agent", "Hello, I am Anna", "Anna", handoff.id)
+    assert (notice.kind, notice.text, notice.agent, notice.handoff_id) == (
+        "agent",
+        "Hello, I am Anna",
+        "Anna",
+        handoff.id,
+    )
     assert notice_for(session, message_id=message.id, sender_id="s2") is None
     close(session, handoff.id, anna)
     closing = session.scalars(select(HandoffMessage).where(HandoffMessage.text == "closed")).one()

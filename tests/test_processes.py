@@ -13,14 +13,16 @@ from bot.settings import load_settings
 
 
 def _planned(tmp_path: Path, console_port: int) -> list[Process]:
-    settings = load_settings({
-        "BOT_DEMO": "1",
-        "BOT_VAR_DIR": str(tmp_path),
-        "BOT_HOST": "127.0.0.1",
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-        "CONSOLE_PORT": str(console_port),
-    })
+    settings = load_settings(
+        {
+            "BOT_DEMO": "1",
+            "BOT_VAR_DIR": str(tmp_path),
+            "BOT_HOST": "127.0.0.1",
+            "RASA_PORT": str(free_port()),
+            "ACTION_PORT": str(free_port()),
+            "CONSOLE_PORT": str(console_port),
+        }
+    )
     return processes(settings, tmp_path / "logs")
 
 

@@ -8,7 +8,10 @@ import pytest
 from bot.settings import ROOT, ConfigError, load_settings
 
 SECRETS = {
-    "IDENTITY_SECRET": "i" * 32, "RASA_TOKEN": "r" * 32, "CONSOLE_SECRET": "c" * 32, "ACTION_TOKEN": "a" * 32,
+    "IDENTITY_SECRET": "i" * 32,
+    "RASA_TOKEN": "r" * 32,
+    "CONSOLE_SECRET": "c" * 32,
+    "ACTION_TOKEN": "a" * 32,
 }
 DEMO_VALUES = {
     name: value for name, value in load_settings({"BOT_DEMO": "1"}).to_env().items() if name in {*SECRETS, "REST_TOKEN"}
@@ -88,8 +91,13 @@ def test_demo_mode_accepts_any_secret_it_is_given():
 def test_settings_for_a_command_that_needs_no_secret_neither_ask_for_nor_hold_one():
     settings = load_settings({"IDENTITY_SECRET": "short", "DATABASE_URL": "sqlite:///x.db"}, secrets=False)
     assert settings.database_url == "sqlite:///x.db"
-    assert {settings.identity_secret, settings.rasa_token, settings.console_secret, settings.rest_token,
-            settings.action_token} == {""}
+    assert {
+        settings.identity_secret,
+        settings.rasa_token,
+        settings.console_secret,
+        settings.rest_token,
+        settings.action_token,
+    } == {""}
 
 
 @pytest.mark.parametrize("env", [{}, {"BOT_HOST": ""}])
@@ -114,7 +122,10 @@ def test_the_readme_shows_the_settings_as_declared():
 def make_variable(name: str) -> str:
     return subprocess.run(
         ["make", "--no-print-directory", "-s", f"--eval=print-{name}: ; @echo $({name})", f"print-{name}"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
 

@@ -52,7 +52,11 @@ def test_no_example_stands_under_two_intents():
 def test_rasa_data_validate_passes():
     result = subprocess.run(
         [str(RASA), "data", "validate", "--data", "data/nlu", "data/rules.yml", "--fail-on-warnings"],
-        cwd=ROOT, env=RASA_ENV, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=RASA_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -68,11 +72,31 @@ def test_intent_accuracy_on_held_out_examples(tmp_path: Path):
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     split = tmp_path / "split"
-    rasa("data", "split", "nlu", "-u", "data/nlu", "--training-fraction", "0.8", "--random-seed", "7", "--out", str(split))
-    rasa("train", "nlu", "-u", str(split / "training_data.yml"), "--out", str(tmp_path), "--fixed-model-name", "held-out")
     rasa(
-        "test", "nlu", "-u", str(split / "test_data.yml"), "-m", str(tmp_path / "held-out.tar.gz"),
-        "--out", str(REPORT_DIR),
+        "data",
+        "split",
+        "nlu",
+        "-u",
+        "data/nlu",
+        "--training-fraction",
+        "0.8",
+        "--random-seed",
+        "7",
+        "--out",
+        str(split),
+    )
+    rasa(
+        "train", "nlu", "-u", str(split / "training_data.yml"), "--out", str(tmp_path), "--fixed-model-name", "held-out"
+    )
+    rasa(
+        "test",
+        "nlu",
+        "-u",
+        str(split / "test_data.yml"),
+        "-m",
+        str(tmp_path / "held-out.tar.gz"),
+        "--out",
+        str(REPORT_DIR),
     )
     report = json.loads((REPORT_DIR / "intent_report.json").read_text())
     print(f"held-out intent accuracy {report['accuracy']:.3f} (report in {REPORT_DIR})")

@@ -1,20 +1,20 @@
 """``bot``: the one command line for operating the product.
 
-  bot db init                          create or upgrade the database schema
-  bot customers import CUSTOMERS ORDERS  import a CRM export (all or nothing)
-  bot customers show ID                a customer, their tier, RFM figures and orders
-  bot tiers recompute                  recompute every customer's tier from their orders
-  bot token ID                         a signed widget token for a customer
-  bot agents add USERNAME              create an agent or supervisor; prints their API token
-  bot agents token USERNAME            replace an agent's API token
-  bot agents password USERNAME         set a new password; signs the agent out everywhere
-  bot agents remove USERNAME           end an agent's access: sessions and API token
-  bot kb build [SOURCES...]            build the knowledge base index
-  bot kb search "QUESTION"             search it
-  bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
-  bot report --since DATE              service figures per tier and day (--until DATE, --json)
-  bot demo seed                        load the demo customers and agents into an empty database
-  bot run                              start every process and print the URLs
+bot db init                          create or upgrade the database schema
+bot customers import CUSTOMERS ORDERS  import a CRM export (all or nothing)
+bot customers show ID                a customer, their tier, RFM figures and orders
+bot tiers recompute                  recompute every customer's tier from their orders
+bot token ID                         a signed widget token for a customer
+bot agents add USERNAME              create an agent or supervisor; prints their API token
+bot agents token USERNAME            replace an agent's API token
+bot agents password USERNAME         set a new password; signs the agent out everywhere
+bot agents remove USERNAME           end an agent's access: sessions and API token
+bot kb build [SOURCES...]            build the knowledge base index
+bot kb search "QUESTION"             search it
+bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
+bot report --since DATE              service figures per tier and day (--until DATE, --json)
+bot demo seed                        load the demo customers and agents into an empty database
+bot run                              start every process and print the URLs
 """
 
 from __future__ import annotations
@@ -72,7 +72,11 @@ def _import(settings: Settings, customers: Path, orders: Path) -> None:
     upgrade(settings.database_url)
     try:
         imported = import_and_rank(
-            sessions_for(settings.database_url), tiers=tiers, customers=customers, orders=orders, shift_to=None,
+            sessions_for(settings.database_url),
+            tiers=tiers,
+            customers=customers,
+            orders=orders,
+            shift_to=None,
             today=date.today(),
         )
     except CsvImportError as error:
@@ -99,8 +103,7 @@ def cmd_customers_show(settings: Settings, args: argparse.Namespace) -> None:
         print(f"  tier {customer.tier or '-'}" + (f" ({tier.label_in('en')}, {tier.policy.mode})" if tier else ""))
         recency = "-" if rfm.recency_days is None else f"{rfm.recency_days} days"
         print(
-            f"  last {tiers.window_days} days: {rfm.frequency} orders, {rfm.monetary} spent, "
-            f"last order {recency} ago"
+            f"  last {tiers.window_days} days: {rfm.frequency} orders, {rfm.monetary} spent, last order {recency} ago"
         )
         up = way_up(session, customer_id=customer.id, tier=tier, tiers=tiers, today=date.today())
         if up:
@@ -145,7 +148,10 @@ def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> None:
     try:
         with sessions_for(settings.database_url).begin() as session:
             _, token = add_agent(
-                session, username=args.username, display_name=args.name or args.username, role=args.role,
+                session,
+                username=args.username,
+                display_name=args.name or args.username,
+                role=args.role,
                 password=password,
             )
     except AgentError as error:
@@ -217,9 +223,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
     tiers = load_tiers(settings.tiers_file)
     with sessions_for(settings.database_url)() as session:
         try:
-            report = build_report(
-                session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers]
-            )
+            report = build_report(session, since=since, until=until, zone=zone, tier_order=[t.id for t in tiers.tiers])
         except ValueError as error:
             raise CliError(str(error)) from None
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.format_text())
@@ -314,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
-    demo.add_parser("seed", help="load data/demo and the demo agents into an empty database").set_defaults(func=cmd_demo_seed)
+    demo.add_parser("seed", help="load data/demo and the demo agents into an empty database").set_defaults(
+        func=cmd_demo_seed
+    )
 
     sub.add_parser("run", help="start every process and print the URLs").set_defaults(func=cmd_run)
     return parser

@@ -44,10 +44,7 @@ class ProcessError(Exception):
 
 def _listeners(port: int) -> list[int | None]:
     """The pids listening on ``port``; None for a process we may not look into (another user's)."""
-    return [
-        c.pid for c in psutil.net_connections("tcp")
-        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
-    ]
+    return [c.pid for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
 
 
 def _group(pid: int) -> int | None:
@@ -218,13 +215,23 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
         Process(
             name="Rasa server",
             args=[
-                str(RASA_BIN), "run",
-                "--model", str(settings.model_path),
-                "--enable-api", "--auth-token", settings.rasa_token,
-                "--cors", "*",
-                "--interface", host, "--port", str(settings.rasa_port),
-                "--endpoints", "endpoints.yml",
-                "--credentials", "credentials.yml",
+                str(RASA_BIN),
+                "run",
+                "--model",
+                str(settings.model_path),
+                "--enable-api",
+                "--auth-token",
+                settings.rasa_token,
+                "--cors",
+                "*",
+                "--interface",
+                host,
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
             ],
             # /status needs the model loaded, so a 200 there means the bot can answer.
             health_url=f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}",
@@ -234,10 +241,18 @@ def processes(settings: Settings, log_dir: Path) -> list[Process]:
         Process(
             name="console",
             args=[
-                sys.executable, "-m", "uvicorn", "bot.console.app:create_app", "--factory",
-                "--host", host, "--port", str(settings.console_port),
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.console.app:create_app",
+                "--factory",
+                "--host",
+                host,
+                "--port",
+                str(settings.console_port),
                 # Live pages hold event streams open; do not wait for them to end on shutdown.
-                "--timeout-graceful-shutdown", "3",
+                "--timeout-graceful-shutdown",
+                "3",
             ],
             health_url=f"http://{host}:{settings.console_port}/health",
             log_path=log_dir / "console.log",

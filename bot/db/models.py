@@ -69,9 +69,7 @@ class Customer(Base):
     tier_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    orders: Mapped[list[Order]] = relationship(
-        back_populates="customer", order_by="Order.placed_at.desc()"
-    )
+    orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
     identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="customer")
 
     def __repr__(self) -> str:
@@ -231,9 +229,7 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None]
     rating: Mapped[int | None]
 
-    messages: Mapped[list[HandoffMessage]] = relationship(
-        back_populates="handoff", order_by="HandoffMessage.id"
-    )
+    messages: Mapped[list[HandoffMessage]] = relationship(back_populates="handoff", order_by="HandoffMessage.id")
     agent: Mapped[Agent | None] = relationship()
     ticket: Mapped[Ticket | None] = relationship()
 

@@ -108,7 +108,9 @@ def add_agent(session: Session, *, username: str, display_name: str, role: str, 
     if session.scalar(select(Agent).where(Agent.username == username)) is not None:
         raise AgentError(f"agent {username!r} already exists")
     agent = Agent(
-        username=username, display_name=display_name.strip() or username, role=role,
+        username=username,
+        display_name=display_name.strip() or username,
+        role=role,
         password_hash=_hasher.hash(password),
     )
     session.add(agent)

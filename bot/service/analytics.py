@@ -142,7 +142,9 @@ class Report:
             "days": [{"date": r.day.isoformat(), "tier": r.tier, **r.figures.to_dict()} for r in self.days],
             "totals": [{"tier": t.tier, **t.figures.to_dict()} for t in self.totals],
             "overall": self.overall.to_dict(),
-            "top_questions": [{"entry_id": q.entry_id, "count": q.count, "example": q.example} for q in self.top_questions],
+            "top_questions": [
+                {"entry_id": q.entry_id, "count": q.count, "example": q.example} for q in self.top_questions
+            ],
             "top_gaps": [{"text": g.text, "count": g.count, "example": g.example} for g in self.top_gaps],
         }
 
@@ -176,14 +178,18 @@ class Report:
         lines += ["", "Top questions"]
         if self.top_questions:
             lines += _table(
-                ["entry", "count", "example"], [[q.entry_id, str(q.count), q.example] for q in self.top_questions],
-                left=1, free_last=True,
+                ["entry", "count", "example"],
+                [[q.entry_id, str(q.count), q.example] for q in self.top_questions],
+                left=1,
+                free_last=True,
             )
         else:
             lines.append("  (none)")
         lines += ["", "Top unanswered questions"]
         if self.top_gaps:
-            lines += _table(["count", "latest wording"], [[str(g.count), g.example] for g in self.top_gaps], left=0, free_last=True)
+            lines += _table(
+                ["count", "latest wording"], [[str(g.count), g.example] for g in self.top_gaps], left=0, free_last=True
+            )
         else:
             lines.append("  (none)")
         return "\n".join(lines)
@@ -356,8 +362,16 @@ def _round(value: float | None, places: int) -> float | None:
 
 
 _FIGURE_HEADERS = [
-    "conversations", "self-served", "escalated", "ticket", "abandoned", "median wait", "satisfaction",
-    "tickets opened", "closed", "in SLA",
+    "conversations",
+    "self-served",
+    "escalated",
+    "ticket",
+    "abandoned",
+    "median wait",
+    "satisfaction",
+    "tickets opened",
+    "closed",
+    "in SLA",
 ]
 
 

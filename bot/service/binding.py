@@ -36,8 +36,10 @@ def _failures(session: Session, channel: str, user_id: str, now: datetime) -> in
     return int(
         session.scalar(
             select(func.count(BindAttempt.id)).where(
-                BindAttempt.channel == channel, BindAttempt.channel_user_id == user_id,
-                BindAttempt.succeeded.is_(False), BindAttempt.at > now - WINDOW,
+                BindAttempt.channel == channel,
+                BindAttempt.channel_user_id == user_id,
+                BindAttempt.succeeded.is_(False),
+                BindAttempt.at > now - WINDOW,
             )
         )
         or 0

@@ -184,8 +184,11 @@ def settle(
         if delivery.status == "delivered":
             return Settlement("delivered", order.id, order.status)
         return Settlement(
-            "late" if delivery.days_late else "on_time", order.id, order.status,
-            expected=delivery.expected, days_late=delivery.days_late,
+            "late" if delivery.days_late else "on_time",
+            order.id,
+            order.status,
+            expected=delivery.expected,
+            days_late=delivery.days_late,
             coupon=policy.late_delivery_coupon(delivery.days_late),
         )
     if category == "refund_not_received":

@@ -43,9 +43,7 @@ def callback_contact(session: Session, customer_id: str | None) -> tuple[str, st
 
 
 def customer_rfm(session: Session, *, customer_id: str, tiers: TierConfig, today: date) -> RFM:
-    rows = session.execute(
-        select(Order.placed_at, Order.amount, Order.status).where(Order.customer_id == customer_id)
-    )
+    rows = session.execute(select(Order.placed_at, Order.amount, Order.status).where(Order.customer_id == customer_id))
     return tiers.rfm(rows.tuples(), today)
 
 

@@ -45,8 +45,12 @@ def seed_demo(sessions: Sessions, *, tiers: TierConfig, today: date) -> DemoSeed
         return DemoSeed(agents, None)
     # Shifted so the newest demo order was placed yesterday: tiers look as intended on any day.
     imported = import_and_rank(
-        sessions, tiers=tiers, customers=DEMO_DIR / "customers.csv", orders=DEMO_DIR / "orders.csv",
-        shift_to=today - timedelta(days=1), today=today,
+        sessions,
+        tiers=tiers,
+        customers=DEMO_DIR / "customers.csv",
+        orders=DEMO_DIR / "orders.csv",
+        shift_to=today - timedelta(days=1),
+        today=today,
     )
     return DemoSeed(agents, imported)
 

@@ -30,11 +30,7 @@ def may_reach_person(policy: Policy, *, failures: int, requests: int) -> bool:
     Tiers served by people first always do; the others once the bot has failed them as
     often as their policy allows, or when they insist by asking again.
     """
-    return (
-        policy.human_first
-        or failures >= policy.failures_before_escalation
-        or requests >= INSIST_AFTER_REQUESTS
-    )
+    return policy.human_first or failures >= policy.failures_before_escalation or requests >= INSIST_AFTER_REQUESTS
 
 
 def complaint_goes_to_person(policy: Policy, category: str | None) -> bool:

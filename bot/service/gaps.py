@@ -11,6 +11,7 @@ not embeddings, so listing gaps never loads the embedding model.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import re
 import stat
@@ -75,10 +76,74 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Words that every question has: left in, they make "can I pay with seashells" look like
 # "can you ship to Antarctica". Kept short, since IDF discounts the rest.
 _EN_FUNCTION_WORDS = frozenset(
-    "a about am an and any are as at be been by can could did do does for from had has have "
-    "here hi how i if in into is it its may me might my of on or our please possible should so "
-    "that the there these this those to u was we were what when where which who why will with "
-    "would you your".split()
+    [
+        "a",
+        "about",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "here",
+        "hi",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "may",
+        "me",
+        "might",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "possible",
+        "should",
+        "so",
+        "that",
+        "the",
+        "there",
+        "these",
+        "this",
+        "those",
+        "to",
+        "u",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
 )
 _ZH_FUNCTION_WORDS = re.compile("请问|你们|我们|能不能|能否|是否|有没有|可以|怎么|吗|呢|吧|啊|呀|的|了|我|你|能")
 
@@ -188,7 +253,7 @@ def _ngrams(text: str, *, content_only: bool) -> list[str]:
     grams: list[str] = []
     for run in _CJK.findall(text):
         grams += run
-        grams += [a + b for a, b in zip(run, run[1:])]
+        grams += [a + b for a, b in itertools.pairwise(run)]
     for word in _WORD.findall(_CJK.sub(" ", text)):
         if content_only and word in _EN_FUNCTION_WORDS:
             continue
@@ -420,11 +485,9 @@ def resolve_gaps(session: Session, gap_ids: Sequence[int], entry_id: str) -> int
     if not gap_ids:
         return 0
     result = session.execute(
-        update(KbGap)
-        .where(KbGap.id.in_(gap_ids), KbGap.resolved_entry_id.is_(None))
-        .values(resolved_entry_id=entry_id)
+        update(KbGap).where(KbGap.id.in_(gap_ids), KbGap.resolved_entry_id.is_(None)).values(resolved_entry_id=entry_id)
     )
-    return result.rowcount
+    return int(getattr(result, "rowcount", 0))
 
 
 def add_answer(

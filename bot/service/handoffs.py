@@ -103,7 +103,11 @@ def queue_position(session: Session, handoff: Handoff) -> int:
             Handoff.id != handoff.id,
             (Handoff.priority > handoff.priority)
             | ((Handoff.priority == handoff.priority) & (Handoff.created_at < handoff.created_at))
-            | ((Handoff.priority == handoff.priority) & (Handoff.created_at == handoff.created_at) & (Handoff.id < handoff.id)),
+            | (
+                (Handoff.priority == handoff.priority)
+                & (Handoff.created_at == handoff.created_at)
+                & (Handoff.id < handoff.id)
+            ),
         )
     )
     return int(ahead or 0) + 1
@@ -113,7 +117,9 @@ def expected_wait_minutes(position: int, minutes_each: float) -> int:
     return max(1, math.ceil(position * minutes_each))
 
 
-def customer_facts(session: Session, customer_id: str | None, *, tiers: TierConfig, tier: Tier, today: date) -> dict[str, Any]:
+def customer_facts(
+    session: Session, customer_id: str | None, *, tiers: TierConfig, tier: Tier, today: date
+) -> dict[str, Any]:
     """What an agent needs to know about the customer: tier, RFM figures, orders, open tickets."""
     facts: dict[str, Any] = {"tier": tier.id, "tier_label": tier.label_in("en"), "customer_id": customer_id}
     if customer_id is None:
@@ -132,7 +138,13 @@ def customer_facts(session: Session, customer_id: str | None, *, tiers: TierConf
         language=customer.language,
         rfm={"recency_days": rfm.recency_days, "frequency": rfm.frequency, "monetary": str(rfm.monetary)},
         orders=[
-            {"id": o.id, "placed_at": o.placed_at.isoformat(), "amount": str(o.amount), "status": o.status, "items": o.items}
+            {
+                "id": o.id,
+                "placed_at": o.placed_at.isoformat(),
+                "amount": str(o.amount),
+                "status": o.status,
+                "items": o.items,
+            }
             for o in orders
         ],
         open_tickets=[
@@ -332,7 +344,9 @@ def _to_ticket(session: Session, handoff: Handoff, *, tiers: TierConfig, status:
     return ticket
 
 
-def expire_overdue(session: Session, *, timeout: timedelta, tiers: TierConfig, now: datetime | None = None) -> list[Handoff]:
+def expire_overdue(
+    session: Session, *, timeout: timedelta, tiers: TierConfig, now: datetime | None = None
+) -> list[Handoff]:
     """Turns handoffs no agent accepted within ``timeout`` into tickets; the customer is told."""
     now = now or utcnow()
     overdue = session.scalars(

@@ -33,15 +33,22 @@ def _row(
     if row is not None:
         return row
     row = ConversationOutcome(
-        sender_id=sender_id, started_at=started_at, channel=channel, customer_id=customer_id, tier=tier,
-        outcome=ABANDONED, ended_at=utcnow(),
+        sender_id=sender_id,
+        started_at=started_at,
+        channel=channel,
+        customer_id=customer_id,
+        tier=tier,
+        outcome=ABANDONED,
+        ended_at=utcnow(),
     )
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
         # Another replica recorded the same conversation first.
-        return _row(session, sender_id=sender_id, started_at=started_at, channel=channel, customer_id=customer_id, tier=tier)
+        return _row(
+            session, sender_id=sender_id, started_at=started_at, channel=channel, customer_id=customer_id, tier=tier
+        )
     return row
 
 

@@ -64,7 +64,11 @@ def tickets_of_conversation(
 
 
 def filter_tickets(
-    session: Session, *, statuses: Sequence[str] = (), tiers: Sequence[str] = (), categories: Sequence[str] = (),
+    session: Session,
+    *,
+    statuses: Sequence[str] = (),
+    tiers: Sequence[str] = (),
+    categories: Sequence[str] = (),
     limit: int = 200,
 ) -> list[Ticket]:
     """Tickets as agents work them: the most urgent SLA first."""

@@ -214,11 +214,10 @@ def _tier(rank: int, item: dict[str, Any]) -> Tier:
     policy = item["policy"]
     if policy["mode"] not in MODES:
         raise ValueError(f"tier {tier_id!r}: mode must be one of {MODES}, not {policy['mode']!r}")
-    numbers = {
-        key: int(policy[key])
-        for key in ("failures_before_escalation", "queue_priority", "ticket_sla_hours")
-    }
-    coupons = tuple(sorted((int(days), int(amount)) for days, amount in (policy.get("late_delivery_coupons") or {}).items()))
+    numbers = {key: int(policy[key]) for key in ("failures_before_escalation", "queue_priority", "ticket_sla_hours")}
+    coupons = tuple(
+        sorted((int(days), int(amount)) for days, amount in (policy.get("late_delivery_coupons") or {}).items())
+    )
     if any(value < 0 for value in numbers.values()):
         raise ValueError(f"tier {tier_id!r}: policy numbers must not be negative")
     recency = rules.get("max_recency_days")

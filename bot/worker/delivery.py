@@ -31,9 +31,7 @@ def _pending(session: Session) -> list[tuple[str, str, dict[str, int], HandoffMe
     """(conversation, intent, entities, row) of everything undelivered, oldest first per conversation."""
     return [
         (m.handoff.sender_id, "handoff_event", {"handoff_message_id": m.id}, m) for m in pending_deliveries(session)
-    ] + [
-        (u.ticket.sender_id, "ticket_update", {"ticket_update_id": u.id}, u) for u in pending_ticket_updates(session)
-    ]
+    ] + [(u.ticket.sender_id, "ticket_update", {"ticket_update_id": u.id}, u) for u in pending_ticket_updates(session)]
 
 
 class Delivery:

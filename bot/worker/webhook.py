@@ -31,8 +31,12 @@ class EscalationWebhook:
         new = session.scalars(select(Handoff).where(Handoff.id > self._announced).order_by(Handoff.id)).all()
         for handoff in new:
             payload = {
-                "id": handoff.id, "tier": handoff.tier, "reason": handoff.reason, "summary": handoff.summary,
-                "language": handoff.language, "url": f"{self.console_url}/handoffs/{handoff.id}",
+                "id": handoff.id,
+                "tier": handoff.tier,
+                "reason": handoff.reason,
+                "summary": handoff.summary,
+                "language": handoff.language,
+                "url": f"{self.console_url}/handoffs/{handoff.id}",
                 "text": f"[{handoff.tier}] {handoff.summary}",
             }
             try:

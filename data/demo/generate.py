@@ -78,44 +78,96 @@ ZH_GIVEN = pairs(
 EN_ORIGINS: dict[str, tuple[int, list[str], list[str]]] = {
     name: (weight, firsts.split(), lasts.split(", "))
     for name, weight, firsts, lasts in [
-        ("anglo", 44,
-         "Emily James Olivia Michael Sarah David Jessica Daniel Hannah Thomas Grace Ryan "
-         "Chloe Matthew Laura Oliver Amelia Jack Megan Andrew Rachel Benjamin Lucy "
-         "Christopher Katherine Ethan Abigail Samuel Natalie George Harry Charlotte",
-         "Carter, Smith, Johnson, Williams, Brown, Taylor, Wilson, Davies, Evans, Thompson, "
-         "Walker, Wright, Robinson, Hughes, Clarke, Mitchell, Turner, Cooper, Harris, "
-         "Bennett, Murphy, O'Connor, Anderson, Reed, Collins, Foster, Campbell, Palmer"),
-        ("indian", 12,
-         "Rajesh Priya Arjun Ananya Vikram Sneha Rahul Deepika Sanjay Kavya Aditya Meera",
-         "Kumar, Sharma, Patel, Gupta, Singh, Iyer, Reddy, Nair, Mehta, Rao, Desai"),
-        ("european", 13,
-         "Sophie Lucas Camille Julien Chloé Mathieu Elena Marco Giulia Lukas Anna Jonas "
-         "Sofia Pieter Ingrid Léa",
-         "Martin, Dubois, Lefèvre, Moreau, Rossi, Bianchi, Müller, Schmidt, Novak, "
-         "Jansen, de Vries, Larsen, Lindqvist, Fischer"),
-        ("hispanic", 10,
-         "Carlos María Diego Lucía Javier Isabella Alejandro Camila Mateo Valentina",
-         "García, Rodríguez, Martínez, López, Hernández, González, Fernández, Silva, "
-         "Torres, Ramírez"),
-        ("african", 6,
-         "Chinedu Amara Kwame Ngozi Tunde Zanele Kofi Adaeze",
-         "Okafor, Mensah, Adeyemi, Okonkwo, Nkosi, Boateng, Diallo, Eze"),
-        ("middle_eastern", 5,
-         "Omar Layla Yusuf Fatima Ahmed Noor Karim Yasmin",
-         "Haddad, Hassan, Khan, Ali, Karimi, Rahman, Nasser"),
-        ("east_asian", 10,
-         "Kevin Michelle Jason Vivian Eric Alice Andy Jenny Brian Cindy",
-         "Zhang, Chen, Wong, Lee, Liu, Lin, Huang, Tan, Nguyen, Kim, Park"),
+        (
+            "anglo",
+            44,
+            "Emily James Olivia Michael Sarah David Jessica Daniel Hannah Thomas Grace Ryan "
+            "Chloe Matthew Laura Oliver Amelia Jack Megan Andrew Rachel Benjamin Lucy "
+            "Christopher Katherine Ethan Abigail Samuel Natalie George Harry Charlotte",
+            "Carter, Smith, Johnson, Williams, Brown, Taylor, Wilson, Davies, Evans, Thompson, "
+            "Walker, Wright, Robinson, Hughes, Clarke, Mitchell, Turner, Cooper, Harris, "
+            "Bennett, Murphy, O'Connor, Anderson, Reed, Collins, Foster, Campbell, Palmer",
+        ),
+        (
+            "indian",
+            12,
+            "Rajesh Priya Arjun Ananya Vikram Sneha Rahul Deepika Sanjay Kavya Aditya Meera",
+            "Kumar, Sharma, Patel, Gupta, Singh, Iyer, Reddy, Nair, Mehta, Rao, Desai",
+        ),
+        (
+            "european",
+            13,
+            "Sophie Lucas Camille Julien Chloé Mathieu Elena Marco Giulia Lukas Anna Jonas Sofia Pieter Ingrid Léa",
+            "Martin, Dubois, Lefèvre, Moreau, Rossi, Bianchi, Müller, Schmidt, Novak, "
+            "Jansen, de Vries, Larsen, Lindqvist, Fischer",
+        ),
+        (
+            "hispanic",
+            10,
+            "Carlos María Diego Lucía Javier Isabella Alejandro Camila Mateo Valentina",
+            "García, Rodríguez, Martínez, López, Hernández, González, Fernández, Silva, Torres, Ramírez",
+        ),
+        (
+            "african",
+            6,
+            "Chinedu Amara Kwame Ngozi Tunde Zanele Kofi Adaeze",
+            "Okafor, Mensah, Adeyemi, Okonkwo, Nkosi, Boateng, Diallo, Eze",
+        ),
+        (
+            "middle_eastern",
+            5,
+            "Omar Layla Yusuf Fatima Ahmed Noor Karim Yasmin",
+            "Haddad, Hassan, Khan, Ali, Karimi, Rahman, Nasser",
+        ),
+        (
+            "east_asian",
+            10,
+            "Kevin Michelle Jason Vivian Eric Alice Andy Jenny Brian Cindy",
+            "Zhang, Chen, Wong, Lee, Liu, Lin, Huang, Tan, Nguyen, Kim, Park",
+        ),
     ]
 }
 # English-named customers with these surnames often read Chinese.
 CHINESE_SURNAMES_EN = {"Zhang", "Chen", "Wong", "Lee", "Liu", "Lin", "Huang", "Tan"}
 
-CN_MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "157", "158", "159", "166", "173", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199"]
+CN_MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
+]
 NANP_AREAS = ["415", "212", "646", "310", "312", "206", "617", "512", "416", "604"]  # US and Canada
 ZH_DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "outlook.com"]
-EN_DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com",
-              "protonmail.com"]
+EN_DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "protonmail.com"]
 
 SIZES = {"shoe": [str(s) for s in range(36, 46)], "cloth": ["S", "M", "L", "XL"]}
 # band: [(English, Chinese, price in yuan, size kind)]
@@ -236,14 +288,14 @@ class Order:
 
 # --- tiers -----------------------------------------------------------------
 
+
 def load_tiers(path: Path = TIERS_FILE) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def counted_orders(orders: list[Order], config: dict[str, Any], ref: date) -> list[Order]:
     statuses = set(config["counted_statuses"])
-    return [o for o in orders
-            if o.status in statuses and 0 <= (ref - o.placed_at).days <= config["window_days"]]
+    return [o for o in orders if o.status in statuses and 0 <= (ref - o.placed_at).days <= config["window_days"]]
 
 
 def meets(rules: dict[str, Any], counted: list[Order], ref: date) -> bool:
@@ -259,12 +311,16 @@ def meets(rules: dict[str, Any], counted: list[Order], ref: date) -> bool:
 def customer_tier(orders: list[Order], config: dict[str, Any], ref: date = REFERENCE_DATE) -> str:
     """The highest identified tier whose every rule the customer's orders meet."""
     counted = counted_orders(orders, config, ref)
-    reached = [t["id"] for t in config["tiers"]
-               if t["id"] != config["guest_tier"] and meets(t.get("rules") or {}, counted, ref)]
+    reached = [
+        t["id"]
+        for t in config["tiers"]
+        if t["id"] != config["guest_tier"] and meets(t.get("rules") or {}, counted, ref)
+    ]
     return reached[-1]  # tiers.yml lists tiers lowest first
 
 
 # --- customers ---------------------------------------------------------------
+
 
 def unique(make: Callable[[], T], seen: set[Hashable], key: Callable[[T], Hashable] = lambda v: v) -> T:
     while key(value := make()) in seen:
@@ -288,8 +344,7 @@ def zh_email(rng: random.Random, surname: str, given: list[str]) -> str:
     if rng.random() < 0.3:
         return f"{rng.randint(10_000_000, 2_999_999_999)}@qq.com"
     full = "".join(given)
-    user = rng.choice([surname + full, f"{surname}.{full}", full + surname,
-                       surname + "".join(s[0] for s in given)])
+    user = rng.choice([surname + full, f"{surname}.{full}", full + surname, surname + "".join(s[0] for s in given)])
     suffix = rng.choice(["", str(rng.randint(1, 99)), str(rng.randint(1975, 2005))])
     return f"{user}{suffix}@{rng.choice(ZH_DOMAINS)}"
 
@@ -353,6 +408,7 @@ def make_customers(rng: random.Random, count: int) -> list[Customer]:
 
 # --- orders ------------------------------------------------------------------
 
+
 def order_status(rng: random.Random, age: int) -> str:
     if rng.random() < EXCEPTION_RATE:
         if age < 5:
@@ -378,8 +434,7 @@ def item_label(rng: random.Random, entry: tuple[str, str, float, str], language:
     return f"{name} (size {size})" if language == "en" else f"{name}（{size}码）"
 
 
-def make_order(rng: random.Random, customer: Customer, band: str, age: int,
-               status: str | None = None) -> Order:
+def make_order(rng: random.Random, customer: Customer, band: str, age: int, status: str | None = None) -> Order:
     lines = [(rng.choice(CATALOG[band]), rng.choices([1, 2, 3], [7, 2, 1])[0] if band == "low" else 1)]
     if rng.random() < 0.25:  # add-on accessories
         extras = rng.sample(CATALOG["low"], rng.randint(1, 2))
@@ -403,8 +458,7 @@ def draft_history(rng: random.Random, customer: Customer, profile: Profile) -> l
     return orders
 
 
-def make_history(rng: random.Random, customer: Customer, profile: Profile,
-                 config: dict[str, Any]) -> list[Order]:
+def make_history(rng: random.Random, customer: Customer, profile: Profile, config: dict[str, Any]) -> list[Order]:
     """Draft histories until one lands in the profile's tier and spend range."""
     low, high = (limit * 100 for limit in profile.spend)
     for _ in range(10_000):
@@ -427,6 +481,7 @@ def assign_order_ids(rng: random.Random, orders: list[Order]) -> None:
 
 # --- output ------------------------------------------------------------------
 
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -441,8 +496,10 @@ def print_summary(customers: list[Customer], orders: list[Order], config: dict[s
     tiers = Counter(customer_tier(by_customer[c.id], config) for c in customers)
     statuses = Counter(o.status for o in orders)
     languages = Counter(c.language for c in customers)
-    print(f"{len(customers)} customers ({dict(languages)}), {len(orders)} orders, "
-          f"{sum(1 for c in customers if not by_customer[c.id])} customers without orders")
+    print(
+        f"{len(customers)} customers ({dict(languages)}), {len(orders)} orders, "
+        f"{sum(1 for c in customers if not by_customer[c.id])} customers without orders"
+    )
     print("statuses:", ", ".join(f"{s} {n}" for s, n in statuses.most_common()))
     print(f"tiers as of {REFERENCE_DATE}:")
     for tier in (t["id"] for t in config["tiers"] if t["id"] != config["guest_tier"]):
@@ -455,15 +512,26 @@ def main() -> None:
     profile_names = [name for name, p in PROFILES.items() for _ in range(p.count)]
     rng.shuffle(profile_names)
     customers = make_customers(rng, len(profile_names))
-    orders = [order for customer, name in zip(customers, profile_names)
-              for order in make_history(rng, customer, PROFILES[name], config)]
+    orders = [
+        order
+        for customer, name in zip(customers, profile_names)
+        for order in make_history(rng, customer, PROFILES[name], config)
+    ]
     assign_order_ids(rng, orders)
 
-    write_csv(HERE / "customers.csv", ["id", "name", "phone", "email", "language"],
-              [[c.id, c.name, c.phone, c.email, c.language] for c in customers])
-    write_csv(HERE / "orders.csv", ["id", "customer_id", "placed_at", "amount", "status", "items"],
-              [[o.id, o.customer_id, o.placed_at.isoformat(), f"{o.amount // 100}.{o.amount % 100:02d}",
-                o.status, o.items] for o in orders])
+    write_csv(
+        HERE / "customers.csv",
+        ["id", "name", "phone", "email", "language"],
+        [[c.id, c.name, c.phone, c.email, c.language] for c in customers],
+    )
+    write_csv(
+        HERE / "orders.csv",
+        ["id", "customer_id", "placed_at", "amount", "status", "items"],
+        [
+            [o.id, o.customer_id, o.placed_at.isoformat(), f"{o.amount // 100}.{o.amount % 100:02d}", o.status, o.items]
+            for o in orders
+        ],
+    )
     print_summary(customers, orders, config)
 
 

@@ -13,15 +13,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from bot.db.session import sessions_for
 
-SECRETS = {name: name.lower().replace("_", "-") + "-for-the-action-tests-" + "x" * 12 for name in (
-    "IDENTITY_SECRET", "RASA_TOKEN", "CONSOLE_SECRET", "ACTION_TOKEN",
-)}
+SECRETS = {
+    name: name.lower().replace("_", "-") + "-for-the-action-tests-" + "x" * 12
+    for name in (
+        "IDENTITY_SECRET",
+        "RASA_TOKEN",
+        "CONSOLE_SECRET",
+        "ACTION_TOKEN",
+    )
+}
 
 
 @pytest.fixture(autouse=True)
 def action_settings(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path) -> Iterator[None]:
     """The action server's settings for these tests: this test's database, agents always at work."""
-    for name, value in {**SECRETS, "DATABASE_URL": db_url, "BOT_VAR_DIR": str(tmp_path), "SERVICE_HOURS": "00:00-24:00"}.items():
+    for name, value in {
+        **SECRETS,
+        "DATABASE_URL": db_url,
+        "BOT_VAR_DIR": str(tmp_path),
+        "SERVICE_HOURS": "00:00-24:00",
+    }.items():
         monkeypatch.setenv(name, value)
     runtime.settings.cache_clear()
     runtime.tiers.cache_clear()
@@ -36,8 +47,14 @@ def db(db_url: str):
     return sessions_for(db_url)
 
 
-def tracker(sender: str = "s1", *, text: str = "", slots: dict[str, Any] | None = None,
-            entities: list[dict[str, Any]] | None = None, channel: str = "rest") -> Tracker:
+def tracker(
+    sender: str = "s1",
+    *,
+    text: str = "",
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    channel: str = "rest",
+) -> Tracker:
     """A tracker as Rasa sends it: the latest message and the slots the action reads."""
     latest = {"text": text, "intent": {"name": "x", "confidence": 1.0}, "entities": entities or []}
     events = [{"event": "user", "text": text, "input_channel": channel, "parse_data": latest}]

@@ -14,8 +14,16 @@ from tests.factories import add_customer
 def _open(db, tiers, sender, customer_id):
     with db.begin() as session:
         return open_ticket(
-            session, policy=tiers.guest.policy, tier="guest", sender_id=sender, channel="rest",
-            customer_id=customer_id, language="en", category="other", order_id=None, description="it broke",
+            session,
+            policy=tiers.guest.policy,
+            tier="guest",
+            sender_id=sender,
+            channel="rest",
+            customer_id=customer_id,
+            language="en",
+            category="other",
+            order_id=None,
+            description="it broke",
         ).number
 
 
@@ -44,10 +52,23 @@ def test_a_ticket_number_that_is_not_theirs_shows_nothing(db, tiers):
 def test_a_late_parcel_complaint_becomes_a_ticket_with_the_tiers_coupon(db, tiers):
     with db.begin() as session:
         add_customer(session, "C1", name="Ann", orders=1, spend=100, days_ago=40)
-        session.add(Order(id="LATE1", customer_id="C1", placed_at=date.today() - timedelta(days=12),
-                          amount=Decimal("59.00"), status="shipped", items="Lamp x1"))
-    slots = {"customer_id": "C1", "tier": "normal", "complaint_category": "late_delivery",
-             "complaint_order": "LATE1", "complaint_description": "my lamp has not arrived"}
+        session.add(
+            Order(
+                id="LATE1",
+                customer_id="C1",
+                placed_at=date.today() - timedelta(days=12),
+                amount=Decimal("59.00"),
+                status="shipped",
+                items="Lamp x1",
+            )
+        )
+    slots = {
+        "customer_id": "C1",
+        "tier": "normal",
+        "complaint_category": "late_delivery",
+        "complaint_order": "LATE1",
+        "complaint_description": "my lamp has not arrived",
+    }
     said, events = run(ActionSubmitComplaint(), tracker("s1", slots=slots))
     assert [m["response"] for m in said] == ["utter_ticket_opened", "utter_delivery_late", "utter_late_coupon"]
     assert said[1]["days"] == 7 and said[2]["amount"] == "¥30"

@@ -19,8 +19,16 @@ from tests.factories import add_customer
 def _handoff(db, tiers, sender="s1"):
     with db.begin() as session:
         agent, _ = add_agent(session, username="anna", display_name="Anna", role="agent", password="long-enough")
-        handoff = open_handoff(session, sender_id=sender, channel="rest", customer_id=None, tier=tiers.get("gold"),
-                               language="en", reason="requested", packet={})
+        handoff = open_handoff(
+            session,
+            sender_id=sender,
+            channel="rest",
+            customer_id=None,
+            tier=tiers.get("gold"),
+            language="en",
+            reason="requested",
+            packet={},
+        )
         accept(session, handoff.id, agent)
         message = post_agent_message(session, handoff.id, agent, "Hello, Anna here")
         return handoff.id, message.id
@@ -31,7 +39,9 @@ def test_while_an_agent_helps_the_customers_words_are_relayed_and_the_bot_says_n
     said, events = run(ActionRelayToAgent(), tracker("s1", text="my order is late", slots={"handoff_id": handoff_id}))
     assert said == [] and events == []
     with db() as session:
-        assert [m.text for m in session.get(Handoff, handoff_id).messages if m.author == "customer"] == ["my order is late"]
+        assert [m.text for m in session.get(Handoff, handoff_id).messages if m.author == "customer"] == [
+            "my order is late"
+        ]
 
 
 def test_a_handoff_of_another_conversation_is_let_go(db, tiers):

@@ -20,16 +20,24 @@ from tests.fuzz import FUZZ
 TIERS = ["normal", "gold"]
 # YAML and JSON values of every kind, under the keys a source uses and others.
 KEYS = st.sampled_from(["id", "lang", "question", "answer", "variants", "tags", "tiers", "zh", "en", "entries"])
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.sampled_from(["en", "gold"])
+SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.sampled_from(["en", "gold"])
+)
 VALUES = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS | st.text(max_size=5), inner, max_size=4),
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS | st.text(max_size=5), inner, max_size=4),
     max_leaves=12,
 )
 TEXT = st.text(min_size=1, max_size=30).filter(lambda t: t.strip() and "|" not in t)
-ENTRY = st.fixed_dictionaries({
-    "id": st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True), "lang": st.sampled_from(["zh", "en"]),
-    "question": TEXT, "answer": TEXT, "variants": st.lists(TEXT, max_size=3),
-})
+ENTRY = st.fixed_dictionaries(
+    {
+        "id": st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True),
+        "lang": st.sampled_from(["zh", "en"]),
+        "question": TEXT,
+        "answer": TEXT,
+        "variants": st.lists(TEXT, max_size=3),
+    }
+)
 
 
 def load_or_refuse(path: Path) -> None:
@@ -87,29 +95,43 @@ def test_a_good_entry_with_any_field_changed_loads_or_is_refused(tmp_path: Path,
 @FUZZ
 @given(rows=st.lists(st.lists(st.text(max_size=15), max_size=7), max_size=5))
 def test_any_csv_rows_load_or_are_refused(tmp_path: Path, rows: list[list[str]]):
-    load_or_refuse(write_csv(tmp_path / "source.csv", [["id", "lang", "question", "answer", "variants", "tiers"], *rows]))
+    load_or_refuse(
+        write_csv(tmp_path / "source.csv", [["id", "lang", "question", "answer", "variants", "tiers"], *rows])
+    )
 
 
 @FUZZ
 @given(entries=st.lists(ENTRY, min_size=1, max_size=4, unique_by=lambda e: e["id"]))
 def test_any_text_in_a_well_formed_file_loads_as_written(tmp_path: Path, entries: list[dict]):
-    expected = {e["id"]: (e["question"].strip(), e["answer"].strip(), [v.strip() for v in e["variants"]]) for e in entries}
+    expected = {
+        e["id"]: (e["question"].strip(), e["answer"].strip(), [v.strip() for v in e["variants"]]) for e in entries
+    }
     files = [
         write_jsonl(tmp_path / "a.jsonl", entries),
-        write_csv(tmp_path / "a.csv", [
-            ["id", "lang", "question", "answer", "variants"],
-            *([e["id"], e["lang"], e["question"], e["answer"], "|".join(e["variants"])] for e in entries),
-        ]),
+        write_csv(
+            tmp_path / "a.csv",
+            [
+                ["id", "lang", "question", "answer", "variants"],
+                *([e["id"], e["lang"], e["question"], e["answer"], "|".join(e["variants"])] for e in entries),
+            ],
+        ),
         # Escaped: with allow_unicode PyYAML writes \x85 raw, which reads back as a line break.
-        write_yaml(tmp_path / "a.yml", [
-            {"id": e["id"], e["lang"]: {"question": e["question"], "answer": e["answer"], "variants": e["variants"]}}
-            for e in entries
-        ]),
+        write_yaml(
+            tmp_path / "a.yml",
+            [
+                {
+                    "id": e["id"],
+                    e["lang"]: {"question": e["question"], "answer": e["answer"], "variants": e["variants"]},
+                }
+                for e in entries
+            ],
+        ),
     ]
     for path in files:
         loaded = {
             entry.id: (entry.questions[lang], entry.answers[lang], entry.variants[lang])
-            for entry in load_sources([path]) for lang in entry.questions
+            for entry in load_sources([path])
+            for lang in entry.questions
         }
         assert loaded == expected, path
 
@@ -120,17 +142,34 @@ ENTRY_YAML = "entries:\n  - id: {id}\n    en: {{question: {question}, answer: A{
 @pytest.mark.parametrize(
     ("name", "text", "where", "problem"),
     [
-        ("a.yml", ENTRY_YAML.format(id="x", question="Q", extra=", tiers: 5"), "a.yml:3", "tiers must be a list of texts"),
-        ("a.yml", ENTRY_YAML.format(id="x", question="Q", extra=", tags: [[a]]"), "a.yml:3", "tags must be a list of texts"),
+        (
+            "a.yml",
+            ENTRY_YAML.format(id="x", question="Q", extra=", tiers: 5"),
+            "a.yml:3",
+            "tiers must be a list of texts",
+        ),
+        (
+            "a.yml",
+            ENTRY_YAML.format(id="x", question="Q", extra=", tags: [[a]]"),
+            "a.yml:3",
+            "tags must be a list of texts",
+        ),
         ("a.yml", ENTRY_YAML.format(id="x", question="[Q]", extra=""), "a.yml:3", "question must be a text"),
         ("a.yml", ENTRY_YAML.format(id="2024-13-01", question="Q", extra=""), "a.yml:2", "month must be in 1..12"),
-        ("a.yml", "entries:\n  - id: x\n    1: y\n    en: {question: Q, answer: A}\n", "a.yml:2", "unknown key(s) ['1']"),
+        (
+            "a.yml",
+            "entries:\n  - id: x\n    1: y\n    en: {question: Q, answer: A}\n",
+            "a.yml:2",
+            "unknown key(s) ['1']",
+        ),
         ("a.yml", "[" * 5000, "a.yml:0", "nested too deeply"),
         ("a.jsonl", '{"id": ' + "1" * 5000 + "}\n", "a.jsonl:1", "bad JSON"),
         ("a.jsonl", "[" * 100_000 + "\n", "a.jsonl:1", "bad JSON"),
     ],
 )
-def test_what_once_crashed_the_loader_names_file_and_line(tmp_path: Path, name: str, text: str, where: str, problem: str):
+def test_what_once_crashed_the_loader_names_file_and_line(
+    tmp_path: Path, name: str, text: str, where: str, problem: str
+):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SourceError) as error:

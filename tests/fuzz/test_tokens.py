@@ -18,7 +18,10 @@ NOW = 1_800_000_000
 TOKENS = (
     st.text(max_size=200)
     | st.builds("{}.{}".format, st.text(max_size=100), st.text(max_size=60))
-    | st.none() | st.integers() | st.binary() | st.lists(st.text(max_size=5))
+    | st.none()
+    | st.integers()
+    | st.binary()
+    | st.lists(st.text(max_size=5))
 )
 
 

@@ -70,7 +70,8 @@ class Stack:
     def _said(self, sender: str, by: str) -> list[str]:
         response = httpx.get(
             f"{self.settings.rasa_url}/conversations/{sender}/tracker",
-            params={"token": self.settings.rasa_token}, timeout=30,
+            params={"token": self.settings.rasa_token},
+            timeout=30,
         )
         response.raise_for_status()
         return [e["text"] for e in response.json()["events"] if e["event"] == by and e.get("text")]
@@ -126,11 +127,19 @@ def _seed(url: str, tiers_file: Path) -> dict[str, str]:
         add_customer(session, "G200", name="李娜", language="zh", orders=9, spend=9000, days_ago=3)
         add_customer(session, "N100", name="Tom Baker", language="en", orders=1, spend=120, days_ago=30)
         add_customer(session, "V100", name="Victoria Chen", language="en", orders=16, spend=40000, days_ago=2)
-        add_customer(session, "N200", name="Nora Park", language="en", phone="13800138000", orders=1, spend=100, days_ago=40)
+        add_customer(
+            session, "N200", name="Nora Park", language="en", phone="13800138000", orders=1, spend=100, days_ago=40
+        )
         # Placed 9 days ago and still on its way: 4 days past the 5-day delivery promise.
         session.add(
-            Order(id="N200-LATE", customer_id="N200", placed_at=date.today() - timedelta(days=9),
-                  amount=Decimal("259.00"), status="shipped", items="Desk lamp x1")
+            Order(
+                id="N200-LATE",
+                customer_id="N200",
+                placed_at=date.today() - timedelta(days=9),
+                amount=Decimal("259.00"),
+                status="shipped",
+                items="Desk lamp x1",
+            )
         )
         recompute_tiers(session, tiers=load_tiers(tiers_file), today=date.today())
         tokens = {}

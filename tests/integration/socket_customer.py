@@ -33,7 +33,8 @@ class SocketCustomer:
     def wait_for_text(self, fragment: str, timeout: float = 30) -> dict:
         return wait_for(
             lambda: next((m for m in self.received if fragment in (m.get("text") or "")), None),
-            timeout, f"{fragment!r} on the socket (received: {self.received})",
+            timeout,
+            f"{fragment!r} on the socket (received: {self.received})",
         )
 
     def close(self) -> None:

@@ -44,7 +44,12 @@ def test_a_normal_customers_late_delivery_gets_a_ticket_tracking_and_a_coupon_bu
     assert "¥10 no-minimum coupon" in done
 
     [ticket] = tickets_of(stack, sender)
-    assert (ticket.number, ticket.category, ticket.order_id, ticket.tier) == (number, "late_delivery", "N200-LATE", "normal")
+    assert (ticket.number, ticket.category, ticket.order_id, ticket.tier) == (
+        number,
+        "late_delivery",
+        "N200-LATE",
+        "normal",
+    )
     assert "still hasn't arrived" in ticket.description
     assert not handoffs_of(stack, sender)
     with sessions_for(stack.settings.database_url)() as session:

@@ -33,12 +33,18 @@ def test_a_resolved_ticket_is_told_to_the_customer_through_their_channel(stack, 
 
     refused = agent.post(f"/tickets/{ticket_id}/status", data={"status": "resolved", "note": "x"})
     assert refused.status_code == 403
-    unexplained = agent.post(f"/tickets/{ticket_id}/status", data={"status": "resolved", "note": "", "csrf_token": csrf})
+    unexplained = agent.post(
+        f"/tickets/{ticket_id}/status", data={"status": "resolved", "note": "", "csrf_token": csrf}
+    )
     assert unexplained.status_code == 422
 
     done = agent.post(
         f"/tickets/{ticket_id}/status",
-        data={"status": "resolved", "note": "The courier company has apologised and retrained the driver.", "csrf_token": csrf},
+        data={
+            "status": "resolved",
+            "note": "The courier company has apologised and retrained the driver.",
+            "csrf_token": csrf,
+        },
     )
     assert done.status_code in (200, 303)
     told = wait_for(

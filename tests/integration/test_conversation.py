@@ -86,7 +86,8 @@ def test_a_rest_caller_cannot_pose_as_another_channel(stack, sender):
     stack.rest(json={"sender": sender, "message": "hello", "input_channel": "socketio"}).raise_for_status()
     tracker = httpx.get(
         f"{stack.settings.rasa_url}/conversations/{sender}/tracker",
-        params={"token": stack.settings.rasa_token}, timeout=30,
+        params={"token": stack.settings.rasa_token},
+        timeout=30,
     ).json()
     assert tracker["latest_input_channel"] == "rest"
 

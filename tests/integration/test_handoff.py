@@ -98,20 +98,27 @@ def test_a_socket_customer_is_served_by_an_agent_and_rates_the_service(stack):
 
         assert stack.api("POST", f"/api/handoffs/{handoff['id']}/accept").status_code == 200
         customer.wait_for_text("Anna from our team has joined")
-        sent = stack.api("POST", f"/api/handoffs/{handoff['id']}/messages", json={"text": "Hello Victoria, I'm looking at your order now."})
+        sent = stack.api(
+            "POST",
+            f"/api/handoffs/{handoff['id']}/messages",
+            json={"text": "Hello Victoria, I'm looking at your order now."},
+        )
         assert sent.status_code == 201
         customer.wait_for_text("Anna (Lumo Shop agent): Hello Victoria, I'm looking at your order now.")
 
         customer.say("Thank you, it is order V100-O0")
         wait_for(
-            lambda: "Thank you, it is order V100-O0" in [m["text"] for m in stack.handoff_of(customer.session_id)["messages"]],
+            lambda: (
+                "Thank you, it is order V100-O0"
+                in [m["text"] for m in stack.handoff_of(customer.session_id)["messages"]]
+            ),
             what="the customer's answer in the handoff",
         )
         assert not any("You're welcome" in (m.get("text") or "") for m in customer.received)
 
         assert stack.api("POST", f"/api/handoffs/{handoff['id']}/close").status_code == 200
         customer.wait_for_text("How would you rate this service")
-        customer.say("/give_rating{\"rating\": 5}")
+        customer.say('/give_rating{"rating": 5}')
         customer.wait_for_text("Thank you for your rating")
     finally:
         customer.close()
@@ -148,7 +155,8 @@ def test_agent_messages_sent_while_rasa_is_down_arrive_once_in_order_after_it_re
     stack.api("POST", f"/api/handoffs/{handoff_id}/messages", json={"text": "all sorted"})
     wait_for(lambda: any("sorted" in t for t in stack.tracker_texts(sender)), what="the last message")
     assert [t for t in stack.tracker_texts(sender) if "update" in t or "sorted" in t] == [
-        *said, "Anna (Lumo Shop agent): all sorted",
+        *said,
+        "Anna (Lumo Shop agent): all sorted",
     ]
 
 
@@ -157,7 +165,9 @@ def test_a_handoff_nobody_accepts_in_time_becomes_a_ticket_and_the_customer_is_t
     stack.send(sender, "I want to speak to a person")
     handoff_id = stack.handoff_of(sender)["id"]
     with db(stack).begin() as session:
-        session.execute(update(Handoff).where(Handoff.id == handoff_id).values(created_at=utcnow() - timedelta(hours=1)))
+        session.execute(
+            update(Handoff).where(Handoff.id == handoff_id).values(created_at=utcnow() - timedelta(hours=1))
+        )
     told = wait_for(
         lambda: next((t for t in stack.tracker_texts(sender) if "nobody could take your chat" in t), None),
         what="the expiry message",
@@ -194,7 +204,9 @@ def test_agents_get_clear_errors_and_nothing_changes(stack, sender):
     assert stack.api("POST", "/api/handoffs/999999/accept").status_code == 404
     assert stack.api("POST", f"/api/handoffs/{handoff_id}/accept").status_code == 200
     assert stack.api("POST", f"/api/handoffs/{handoff_id}/accept", agent="ben").status_code == 409
-    assert stack.api("POST", f"/api/handoffs/{handoff_id}/messages", agent="ben", json={"text": "hi"}).status_code == 409
+    assert (
+        stack.api("POST", f"/api/handoffs/{handoff_id}/messages", agent="ben", json={"text": "hi"}).status_code == 409
+    )
     assert stack.api("POST", f"/api/handoffs/{handoff_id}/messages", json={"text": ""}).status_code == 422
     assert stack.api("POST", f"/api/handoffs/{handoff_id}/messages", json={"text": "x" * 4001}).status_code == 422
     assert [m["author"] for m in stack.handoff_of(sender)["messages"]] == ["system"]

@@ -53,7 +53,11 @@ def call(stack, url: str, action: str, sender: str, slots: dict, text: str) -> l
     """Runs ``action`` as Rasa would (with its token), after ``text`` from a customer with these slots."""
     tracker = {
         "sender_id": sender,
-        "slots": {"language": "en", "conversation_started": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat(), **slots},
+        "slots": {
+            "language": "en",
+            "conversation_started": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat(),
+            **slots,
+        },
         "latest_message": {"text": text, "intent": {"name": "request_human", "confidence": 1.0}, "entities": []},
         "events": [{"event": "user", "text": text, "timestamp": time.time()}],
         "latest_input_channel": "rest",
@@ -81,7 +85,9 @@ def profile(stack, customer_id: str, tier: str) -> dict:
 
 def test_a_vip_asking_for_a_person_out_of_hours_is_offered_a_ticket_or_a_call_back(stack, closed_actions):
     sender = f"closed-{uuid.uuid4().hex[:8]}"
-    responses = call(stack, closed_actions, "action_request_human", sender, profile(stack, "V100", "vip"), "a person please")
+    responses = call(
+        stack, closed_actions, "action_request_human", sender, profile(stack, "V100", "vip"), "a person please"
+    )
     assert [r["response"] for r in responses] == ["utter_agents_closed", "utter_ticket_or_callback"]
     with sessions_for(stack.settings.database_url)() as session:
         assert not session.scalars(select(Handoff).where(Handoff.sender_id == sender)).all()
@@ -89,7 +95,9 @@ def test_a_vip_asking_for_a_person_out_of_hours_is_offered_a_ticket_or_a_call_ba
 
 def test_a_call_back_is_booked_as_a_ticket_to_the_number_on_record(stack, closed_actions):
     sender = f"closed-{uuid.uuid4().hex[:8]}"
-    [booked] = call(stack, closed_actions, "action_request_callback", sender, profile(stack, "N200", "normal"), "/request_callback")
+    [booked] = call(
+        stack, closed_actions, "action_request_callback", sender, profile(stack, "N200", "normal"), "/request_callback"
+    )
     assert booked["response"] == "utter_callback_booked" and booked["phone"] == "138****8000"
     with sessions_for(stack.settings.database_url)() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.sender_id == sender)).one()

@@ -36,8 +36,11 @@ class Run:
 
     def wait_up(self) -> list[psutil.Process]:
         """Every process of ours, once all answer."""
-        wait_for(lambda: "All processes are up" in self.text() or self.popen.poll() is not None,
-                 timeout=300, what="bot run to start")
+        wait_for(
+            lambda: "All processes are up" in self.text() or self.popen.poll() is not None,
+            timeout=300,
+            what="bot run to start",
+        )
         assert "All processes are up" in self.text(), self.text()
         return [psutil.Process(self.popen.pid), *psutil.Process(self.popen.pid).children(recursive=True)]
 
@@ -69,8 +72,12 @@ def bot_run(tmp_path: Path) -> Iterator[Callable[..., Run]]:
         }
         with output.open("w") as out:
             popen = subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "bot"), "run"], cwd=ROOT, env=env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [str(ROOT / ".venv" / "bin" / "bot"), "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         runs.append(Run(popen, output, var_dir, ports))
         return runs[-1]

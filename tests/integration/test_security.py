@@ -25,15 +25,25 @@ def _ticket_for(stack, sender: str, customer_id: str | None, channel: str) -> st
     tier = load_tiers(stack.settings.tiers_file).get("normal")
     with sessions_for(stack.settings.database_url).begin() as session:
         ticket = open_ticket(
-            session, policy=tier.policy, tier=tier.id, sender_id=sender, channel=channel, customer_id=customer_id,
-            language="en", category="other", order_id=None, description="The courier was rude to me.",
+            session,
+            policy=tier.policy,
+            tier=tier.id,
+            sender_id=sender,
+            channel=channel,
+            customer_id=customer_id,
+            language="en",
+            category="other",
+            order_id=None,
+            description="The courier was rude to me.",
         )
         return ticket.number
 
 
 def _tracker(stack, sender: str) -> dict:
     response = httpx.get(
-        f"{stack.settings.rasa_url}/conversations/{sender}/tracker", params={"token": stack.settings.rasa_token}, timeout=30
+        f"{stack.settings.rasa_url}/conversations/{sender}/tracker",
+        params={"token": stack.settings.rasa_token},
+        timeout=30,
     )
     response.raise_for_status()
     return response.json()
@@ -227,7 +237,9 @@ def test_a_burst_to_one_conversation_is_answered_or_refused_none_hangs(stack, se
     ],
 )
 def test_a_malformed_rest_body_is_a_clear_400_and_stores_nothing(stack, sender, body):
-    response = stack.rest(content=body.replace(b"SENDER", sender.encode()), headers={"Content-Type": "application/json"})
+    response = stack.rest(
+        content=body.replace(b"SENDER", sender.encode()), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]
     assert stack.user_texts(sender) == []
@@ -249,7 +261,14 @@ def test_tickets_of_a_conversation_stay_its_own(stack, sender):
 def test_malformed_socket_events_change_nothing_and_the_socket_keeps_working(stack):
     customer = SocketCustomer(stack.settings.rasa_url, {})
     try:
-        for data in ("hello", ["hello"], None, {"message": 5}, {"message": ""}, {"message": "hi", "customData": "{bad"}):
+        for data in (
+            "hello",
+            ["hello"],
+            None,
+            {"message": 5},
+            {"message": ""},
+            {"message": "hi", "customData": "{bad"},
+        ):
             customer.client.emit("user_uttered", data)
         customer.client.emit("session_request", "not an object")
         customer.session_id = customer.confirmed[-1] if customer.confirmed else customer.session_id

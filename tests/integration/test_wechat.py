@@ -68,7 +68,12 @@ def test_a_bad_signature_is_refused_and_changes_nothing(stack, webhook, wechat_p
 def test_malformed_xml_is_refused_without_a_crash(stack, webhook, wechat_platform, openid, body):
     response = httpx.post(webhook, params=wechat_platform.signed_query(), content=body.encode(), timeout=10)
     assert response.status_code == 400
-    assert "欢迎" in wechat_platform.read_reply(wechat_platform.post(webhook, wechat_platform.text_xml(openid, "你好")))["Content"]
+    assert (
+        "欢迎"
+        in wechat_platform.read_reply(wechat_platform.post(webhook, wechat_platform.text_xml(openid, "你好")))[
+            "Content"
+        ]
+    )
 
 
 def test_an_oversized_message_is_refused(webhook, wechat_platform, openid):
@@ -86,13 +91,16 @@ def test_subscribing_gets_a_welcome_and_a_picture_a_polite_answer(webhook, wecha
 def test_several_answers_go_through_the_customer_service_api(webhook, wechat_platform, openid):
     response = wechat_platform.post(webhook, wechat_platform.text_xml(openid, "do you deliver to antarctica"))
     assert response.text == "success"
-    sent = wait_for(lambda: [m for m in wechat_platform.sent if m["touser"] == openid] or None,
-                    what="customer-service messages")
+    sent = wait_for(
+        lambda: [m for m in wechat_platform.sent if m["touser"] == openid] or None, what="customer-service messages"
+    )
     texts = [m["text"]["content"] for m in sent]
     assert "I don't know the answer" in texts[0] and "Open a ticket" in texts[-1]
 
 
-def test_an_agents_reply_during_a_handoff_arrives_through_the_customer_service_api(stack, webhook, wechat_platform, openid):
+def test_an_agents_reply_during_a_handoff_arrives_through_the_customer_service_api(
+    stack, webhook, wechat_platform, openid
+):
     wechat_platform.post(webhook, wechat_platform.text_xml(openid, "hello"))
     wechat_platform.post(webhook, wechat_platform.text_xml(openid, "I want a human agent"))
     queued = wechat_platform.post(webhook, wechat_platform.text_xml(openid, "I want a human agent now"))
@@ -102,14 +110,20 @@ def test_an_agents_reply_during_a_handoff_arrives_through_the_customer_service_a
     stack.api("POST", f"/api/handoffs/{handoff['id']}/accept")
     stack.api("POST", f"/api/handoffs/{handoff['id']}/messages", json={"text": "Hi, Anna here. How can I help?"})
     sent = wait_for(
-        lambda: [m["text"]["content"] for m in wechat_platform.sent if m["touser"] == openid and "Anna here" in m["text"]["content"]],
+        lambda: [
+            m["text"]["content"]
+            for m in wechat_platform.sent
+            if m["touser"] == openid and "Anna here" in m["text"]["content"]
+        ],
         what="the agent's reply through the customer-service API",
     )
     assert sent == ["Anna (Lumo Shop agent): Hi, Anna here. How can I help?"]
     quiet = wechat_platform.post(webhook, wechat_platform.text_xml(openid, "It is about my order"))
     assert quiet.text == "success"
-    wait_for(lambda: "It is about my order" in [m["text"] for m in stack.handoff_of(openid)["messages"]],
-             what="the customer's message in the handoff")
+    wait_for(
+        lambda: "It is about my order" in [m["text"] for m in stack.handoff_of(openid)["messages"]],
+        what="the customer's message in the handoff",
+    )
     # One access token, fetched once and reused for every message.
     assert len(wechat_platform.token_requests) == 1
     assert wechat_platform.token_requests[0]["appid"] == ["wx0123456789abcdef"]

@@ -30,7 +30,9 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 20
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+    while (
+        subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG"
+    ):
         if time.monotonic() > deadline:
             process.kill()
             pytest.fail("redis-server did not start")
@@ -62,7 +64,9 @@ def replicas(stack, redis_url, tmp_path_factory) -> Iterator[list[str]]:
 
 def redis_keys(redis_url: str, pattern: str) -> list[str]:
     port = redis_url.rsplit(":", 1)[1].split("/")[0]
-    return subprocess.run(["redis-cli", "-p", port, "--scan", "--pattern", pattern], capture_output=True, text=True).stdout.split()
+    return subprocess.run(
+        ["redis-cli", "-p", port, "--scan", "--pattern", pattern], capture_output=True, text=True
+    ).stdout.split()
 
 
 def test_a_message_retried_on_another_replica_is_handled_once(stack, replicas, wechat_platform, redis_url):
@@ -81,8 +85,12 @@ def test_the_access_token_is_fetched_once_for_all_replicas(replicas, wechat_plat
     for n, webhook in enumerate(replicas):
         openid = f"o-replica-token-{n}"
         # An unknown question gets two answers, which go through the customer-service API.
-        assert wechat_platform.post(webhook, wechat_platform.text_xml(openid, "do you deliver to antarctica")).text == "success"
+        assert (
+            wechat_platform.post(webhook, wechat_platform.text_xml(openid, "do you deliver to antarctica")).text
+            == "success"
+        )
         wait_for(
-            lambda openid=openid: any(m["touser"] == openid for m in wechat_platform.sent), what=f"replica {n}'s messages"
+            lambda openid=openid: any(m["touser"] == openid for m in wechat_platform.sent),
+            what=f"replica {n}'s messages",
         )
     assert len(wechat_platform.token_requests) - fetched == 1

@@ -52,19 +52,25 @@ def test_a_vip_reaches_a_person_whose_reply_shows_in_the_widget_and_survives_a_r
     def waiting() -> int | None:
         with sessions_for(stack.settings.database_url)() as session:
             return session.scalar(
-                select(Handoff.id).where(Handoff.customer_id == "V100", Handoff.status == "waiting",
-                                         Handoff.channel == "socketio").order_by(Handoff.id.desc())
+                select(Handoff.id)
+                .where(Handoff.customer_id == "V100", Handoff.status == "waiting", Handoff.channel == "socketio")
+                .order_by(Handoff.id.desc())
             )
 
     handoff_id = wait_for(waiting, what="the widget's handoff")
     assert stack.api("POST", f"/api/handoffs/{handoff_id}/accept").status_code == 200
-    sent = stack.api("POST", f"/api/handoffs/{handoff_id}/messages", json={"text": "Hi Victoria, Anna here. How can I help?"})
+    sent = stack.api(
+        "POST", f"/api/handoffs/{handoff_id}/messages", json={"text": "Hi Victoria, Anna here. How can I help?"}
+    )
     assert sent.status_code == 201
     reply = page.locator(".rw-response", has_text="Anna (Lumo Shop agent): Hi Victoria, Anna here.")
     expect(reply).to_be_visible()
     say(page, "My parcel is for a birthday on Friday")
     wait_for(
-        lambda: "My parcel is for a birthday on Friday" in [m["text"] for m in stack.api("GET", f"/api/handoffs/{handoff_id}").json()["messages"]],
+        lambda: (
+            "My parcel is for a birthday on Friday"
+            in [m["text"] for m in stack.api("GET", f"/api/handoffs/{handoff_id}").json()["messages"]]
+        ),
         what="the customer's message in the handoff",
     )
     page.screenshot(path=str(SHOTS / "vip-agent-reply.png"))
@@ -85,14 +91,20 @@ def test_the_shop_exists_only_in_demo_mode(stack):
     import httpx
 
     assert httpx.get(f"{stack.console_url}/shop", timeout=10).status_code == 200
-    assert httpx.get(f"{stack.console_url}/shop/webchat.js", timeout=10).headers["content-type"].startswith("text/javascript")
+    assert (
+        httpx.get(f"{stack.console_url}/shop/webchat.js", timeout=10)
+        .headers["content-type"]
+        .startswith("text/javascript")
+    )
 
 
 def test_a_visitor_who_edits_the_token_is_a_guest(stack):
     from tests.integration.socket_customer import SocketCustomer
 
     token = stack.token("V100")
-    customer = SocketCustomer(stack.settings.rasa_url, {"token": token[:-3] + ("xyz" if not token.endswith("xyz") else "abc")})
+    customer = SocketCustomer(
+        stack.settings.rasa_url, {"token": token[:-3] + ("xyz" if not token.endswith("xyz") else "abc")}
+    )
     try:
         customer.say("hi")
         customer.wait_for_text("welcome to Lumo Shop")

@@ -40,7 +40,9 @@ class WeChatPlatform:
             def do_POST(self) -> None:
                 url = urlparse(self.path)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if url.path == "/cgi-bin/message/custom/send" and parse_qs(url.query).get("access_token") == ["stand-in-access-token"]:
+                if url.path == "/cgi-bin/message/custom/send" and parse_qs(url.query).get("access_token") == [
+                    "stand-in-access-token"
+                ]:
                     platform.sent.append(body)
                     self._json({"errcode": 0, "errmsg": "ok"})
                 else:
@@ -105,8 +107,10 @@ class WeChatPlatform:
             encrypted = xmltodict.parse(self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))["xml"]
             query = {**query, "encrypt_type": "aes", "msg_signature": encrypted["MsgSignature"]}
             envelope = f"<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt>"
-            body = xml.replace("</xml>", envelope + "</xml>") if mode == "compatible" else (
-                f"<xml><ToUserName><![CDATA[gh_lumoshop]]></ToUserName>{envelope}</xml>"
+            body = (
+                xml.replace("</xml>", envelope + "</xml>")
+                if mode == "compatible"
+                else (f"<xml><ToUserName><![CDATA[gh_lumoshop]]></ToUserName>{envelope}</xml>")
             )
         return httpx.post(webhook, params=query, content=body.encode(), timeout=30)
 

@@ -76,9 +76,24 @@ def test_a_broken_source_keeps_the_last_good_index(tmp_path):
 @pytest.mark.model
 def test_kb_eval_reports_the_metrics_as_json():
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "eval", "--kb", str(KB / "shop.yml"), str(KB / "extra.csv"),
-         "--queries", str(QUERIES), "--json"],
-        cwd=ROOT, env={"BOT_DEMO": "1", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "kb",
+            "eval",
+            "--kb",
+            str(KB / "shop.yml"),
+            str(KB / "extra.csv"),
+            "--queries",
+            str(QUERIES),
+            "--json",
+        ],
+        cwd=ROOT,
+        env={"BOT_DEMO": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
@@ -92,7 +107,11 @@ def test_kb_eval_refuses_a_broken_query_file(tmp_path):
     queries.write_text('{"query": "x", "faq_id": "refund-time"}\n{"query": "y"}\n', encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "kb", "eval", "--kb", str(KB / "shop.yml"), "--queries", str(queries)],
-        cwd=ROOT, env={"BOT_DEMO": "1", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env={"BOT_DEMO": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1 and f"{queries}:2: bad query line" in result.stderr
 

@@ -74,6 +74,7 @@ def hook() -> Iterator[tuple[str, list[dict]]]:
 @pytest.fixture
 def settings_for(db_url: str) -> Callable[..., Settings]:
     """Demo settings on the test's database, with Rasa where nothing listens unless told otherwise."""
+
     def settings(**env: str) -> Settings:
         return load_settings({"BOT_DEMO": "1", "DATABASE_URL": db_url, "RASA_URL": "http://127.0.0.1:9", **env})
 
@@ -83,11 +84,18 @@ def settings_for(db_url: str) -> Callable[..., Settings]:
 @pytest.fixture
 def queue_one(db_url, tiers) -> Callable[[str], int]:
     """Queues a VIP's handoff for conversation ``sender``; returns its id."""
+
     def queue(sender: str) -> int:
         with sessions_for(db_url).begin() as session:
             return open_handoff(
-                session, sender_id=sender, channel="rest", customer_id=None, tier=tiers.get("vip"), language="en",
-                reason="requested", packet={"customer": {"tier_label": "VIP", "name": "Victoria"}},
+                session,
+                sender_id=sender,
+                channel="rest",
+                customer_id=None,
+                tier=tiers.get("vip"),
+                language="en",
+                reason="requested",
+                packet={"customer": {"tier_label": "VIP", "name": "Victoria"}},
             ).id
 
     return queue

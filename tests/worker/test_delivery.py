@@ -48,8 +48,16 @@ def test_one_conversation_rasa_refuses_holds_back_only_its_own_messages(db_url, 
         for sender, handoff_id in handoffs.items():
             accept(session, handoff_id, anna[0])
             ticket = open_ticket(
-                session, policy=tiers.get("bronze").policy, tier="bronze", sender_id=sender, channel="rest",
-                customer_id=None, language="en", category="other", order_id=None, description="broken lamp",
+                session,
+                policy=tiers.get("bronze").policy,
+                tier="bronze",
+                sender_id=sender,
+                channel="rest",
+                customer_id=None,
+                language="en",
+                category="other",
+                order_id=None,
+                description="broken lamp",
             )
             update_ticket(session, ticket.id, anna[0], status="resolved", note="A new lamp is on its way.")
     assert deliver(db_url, delivery(url)) == 2

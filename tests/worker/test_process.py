@@ -13,7 +13,10 @@ from bot.worker import READY
 
 def worker(log, db_url: str, args: list[str] | None = None) -> Process:
     return Process(
-        name="worker", args=args or [sys.executable, "-m", "bot.worker"], log_path=log, ready_text=READY,
+        name="worker",
+        args=args or [sys.executable, "-m", "bot.worker"],
+        log_path=log,
+        ready_text=READY,
         env={"BOT_DEMO": "1", "DATABASE_URL": db_url, "RASA_URL": "http://127.0.0.1:9"},
     )
 

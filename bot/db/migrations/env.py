@@ -33,9 +33,7 @@ def run_migrations_online() -> None:
     )
     with connectable.connect() as connection:
         # Batch mode rewrites tables for the ALTERs SQLite lacks; elsewhere it changes nothing.
-        context.configure(
-            connection=connection, target_metadata=Base.metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -26,9 +26,7 @@ RELAY = "action_relay_to_agent"
 PASS_THROUGH = {"handoff_event", "ticket_update", "session_start", "restart"}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class HandoffPolicy(Policy):
     @staticmethod
     def get_default_config() -> dict[str, Any]:

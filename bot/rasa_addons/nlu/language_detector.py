@@ -21,9 +21,7 @@ from bot.rasa_addons.nlu.language import detect_language
 ENTITY = "language"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Adds a ``language`` entity (``zh`` or ``en``) when the text shows one."""
 
