@@ -20,13 +20,20 @@ export RASA_TELEMETRY_ENABLED := false
 # breaks loading once the pipeline's node names shift: train from scratch instead.
 export RASA_MAX_CACHE_SIZE := 0
 
-.PHONY: run test test-fast setup train kb clean
+.PHONY: run test test-fast lint setup train kb clean
 
 run: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/bot run
 
-test: setup $(MODEL) $(KB) $(WEBCHAT)
+test: lint $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/pytest
+
+# Lint and format (ruff), types (mypy), and the layers of DESIGN.md (import-linter's contracts in pyproject.toml).
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 # Unit tests only: no servers, no training, no embedding model.
 test-fast: setup

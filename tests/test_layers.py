@@ -1,10 +1,9 @@
-"""The layer rules of DESIGN.md, checked on the source.
+"""What the Rasa side may import: what ``.venv-rasa`` has.
 
 Everything the Rasa server loads lives in bot/rasa_addons and runs on Rasa's
-Python 3.10 with only ``.venv-rasa``'s libraries: it imports nothing of ours but
-bot/tokens.py, and nothing else of ours imports Rasa. The adapters, the action server
-and the console's routes, leave the database to the service layer: they import
-neither SQLAlchemy nor the models.
+Python 3.10 with only ``.venv-rasa``'s libraries, so beyond the rules between our
+own packages (import-linter's contracts in pyproject.toml, run by ``make lint``) it
+may use only the standard library and the few libraries installed there.
 """
 
 from __future__ import annotations
@@ -24,15 +23,6 @@ RASA_SIDE_LIBRARIES = {"rasa", "sanic", "socketio", "wechatpy", "redis"}
 # SQLAlchemy; it goes once that store moves.
 RASA_SIDE_LIBRARIES |= {"sqlalchemy"}
 OURS_ON_THE_RASA_SIDE = ("bot.rasa_addons", "bot.tokens")
-# The action server, and the console's routes with their dependencies and schemas. Of bot/db they
-# use only session.py, whose types name a session.
-ADAPTERS = [
-    ROOT / "actions",
-    ROOT / "bot" / "console" / "routes",
-    ROOT / "bot" / "console" / "deps.py",
-    ROOT / "bot" / "console" / "schemas.py",
-]
-NOT_FOR_ADAPTERS = ("sqlalchemy", "bot.db.models")
 # Not our source: environments, build output, data.
 SKIPPED_DIRS = {"node_modules", "var", "models", "test-output", "__pycache__", "tiered_service_bot.egg-info"}
 
@@ -91,26 +81,3 @@ def test_tokens_shared_by_both_sides_use_the_standard_library_only():
         if module.split(".")[0] not in sys.stdlib_module_names
     ]
     assert not wrong, "\n".join(wrong)
-
-
-def test_nothing_outside_the_rasa_side_imports_rasa():
-    wrong = [
-        f"{where(path, line)} imports {module}"
-        for path in python_files(ROOT)
-        if not path.is_relative_to(RASA_SIDE)
-        for line, module in imports(path)
-        if module.split(".")[0] == "rasa"
-    ]
-    assert not wrong, "only bot/rasa_addons may import Rasa (rasa_sdk is the action server's):\n" + "\n".join(wrong)
-
-
-def test_actions_and_console_routes_import_neither_sqlalchemy_nor_the_models():
-    assert all(top.exists() for top in ADAPTERS), "an adapter moved: ADAPTERS names it"
-    files = [path for top in ADAPTERS for path in (python_files(top) if top.is_dir() else [top])]
-    wrong = [
-        f"{where(path, line)} imports {module}"
-        for path in files
-        for line, module in imports(path)
-        if any(is_ours(module, prefix) for prefix in NOT_FOR_ADAPTERS)
-    ]
-    assert not wrong, "adapters leave the database to the service layer (bot/service):\n" + "\n".join(wrong)
