@@ -53,3 +53,12 @@ def test_there_is_no_shop_outside_demo_mode(db_url):
     )
     assert client.get("/shop").status_code == 404
     assert client.get("/shop/webchat.js").status_code == 404
+
+
+def test_the_company_name_is_configuration(db_url):
+    settings = load_settings(
+        {"BOT_DEMO": "1", "DATABASE_URL": db_url, "COMPANY_NAME": "Acme", "COMPANY_NAME_ZH": "艾克米"}
+    )
+    with TestClient(create_app(settings)) as client:
+        assert "Acme service console" in client.get("/login").text
+        assert "艾克米客服工作台" in client.get("/login?lang=zh").text

@@ -9,14 +9,15 @@ from __future__ import annotations
 from fastapi import Request
 
 from bot.service.tickets import STATUS_LABELS
+from bot.settings import Settings
 
-__all__ = ["LANGUAGES", "LANG_COOKIE", "language_of", "quick_replies", "translate"]
+__all__ = ["LANGUAGES", "LANG_COOKIE", "company_name", "language_of", "quick_replies", "translate"]
 
 LANGUAGES = ("en", "zh")
 LANG_COOKIE = "console_lang"
 
 WORDS: dict[str, dict[str, str]] = {
-    "console": {"en": "Lumo Shop service console", "zh": "露莫商城客服工作台"},
+    "console": {"en": "{company} service console", "zh": "{company}客服工作台"},
     "sign_in": {"en": "Sign in", "zh": "登录"},
     "sign_out": {"en": "Sign out", "zh": "退出"},
     "username": {"en": "Username", "zh": "用户名"},
@@ -99,12 +100,12 @@ WORDS: dict[str, dict[str, str]] = {
     "not_found": {"en": "Not found", "zh": "未找到"},
     "joined": {"en": "An agent joined", "zh": "客服已接入"},
     "self_served": {"en": "Self-served", "zh": "自助解决"},
-    "shop": {"en": "Lumo Shop", "zh": "露莫商城"},
+    "shop": {"en": "{company}", "zh": "{company}"},
     "shop_tagline": {"en": "Everyday things, delivered. (A demo site.)", "zh": "好物到家。（演示网站）"},
     "signed_in_as": {"en": "Signed in as", "zh": "当前身份"},
     "visitor": {"en": "a guest (not signed in)", "zh": "访客（未登录）"},
     "switch": {"en": "Switch", "zh": "切换"},
-    "chat_title": {"en": "Lumo Shop service", "zh": "露莫商城客服"},
+    "chat_title": {"en": "{company} service", "zh": "{company}客服"},
     "chat_subtitle": {"en": "We answer in English and Chinese", "zh": "中英文服务"},
     "chat_hint": {"en": "Type a message…", "zh": "请输入消息……"},
     "ticketed_outcome": {"en": "Ticket", "zh": "工单"},
@@ -117,13 +118,13 @@ WORDS: dict[str, dict[str, str]] = {
 
 QUICK_REPLIES = {
     "en": [
-        "Hello, this is {agent} from Lumo Shop. I'm looking into it now.",
+        "Hello, this is {agent} from {company}. I'm looking into it now.",
         "Could you tell me the order number, please?",
         "I've arranged it for you; you'll get a text message shortly.",
         "Is there anything else I can help you with?",
     ],
     "zh": [
-        "您好，我是露莫商城客服{agent}，正在为您查看。",
+        "您好，我是{company}客服{agent}，正在为您查看。",
         "请提供一下订单号，谢谢。",
         "已经为您处理好了，稍后会收到短信通知。",
         "请问还有其他可以帮您的吗？",
@@ -145,6 +146,7 @@ def language_of(request: Request) -> str:
 
 
 def translate(lang: str, key: str, **values: object) -> str:
+    """``key``'s words in ``lang``, with ``values`` (the company's name among them) filled in."""
     words = WORDS.get(key) or STATUSES.get(key)
     if words is None:
         return key
@@ -152,6 +154,10 @@ def translate(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def quick_replies(lang: str, agent: str) -> list[str]:
+def quick_replies(lang: str, agent: str, company: str) -> list[str]:
     """What an agent often writes, signed with their name, ready to send or edit."""
-    return [reply.format(agent=agent) for reply in QUICK_REPLIES.get(lang, QUICK_REPLIES["en"])]
+    return [reply.format(agent=agent, company=company) for reply in QUICK_REPLIES.get(lang, QUICK_REPLIES["en"])]
+
+
+def company_name(settings: Settings, lang: str) -> str:
+    return settings.company_name_zh if lang == "zh" else settings.company_name

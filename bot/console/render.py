@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from bot.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translate
+from bot.console.i18n import LANG_COOKIE, LANGUAGES, company_name, language_of, translate
 from bot.console.security import csrf_token
 from bot.service.agents import AgentView
 from bot.service.complaints import category_label
@@ -29,7 +29,9 @@ def render(request: Request, name: str, agent: AgentView | None, **context: Any)
             "agent": agent,
             "lang": lang,
             "languages": LANGUAGES,
-            "t": lambda key, **values: translate(lang, key, **values),
+            "t": lambda key, **values: translate(
+                lang, key, company=company_name(request.app.state.settings, lang), **values
+            ),
             "csrf": csrf_token(request),
             "category_label": lambda c: category_label(c, lang),
             "tier_label": lambda t: tier_label(request, t, lang),

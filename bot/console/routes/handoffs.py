@@ -10,8 +10,8 @@ from typing import TypeVar
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
-from bot.console.deps import CurrentAgent, PageAgent, SessionDep, TiersDep
-from bot.console.i18n import language_of, quick_replies, translate
+from bot.console.deps import CurrentAgent, PageAgent, SessionDep, SettingsDep, TiersDep
+from bot.console.i18n import company_name, language_of, quick_replies, translate
 from bot.console.render import render
 from bot.console.schemas import HandoffDetail, Message, MessageIn, RowId
 from bot.db.session import Session
@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 @router.get("/handoffs/{handoff_id}")
 def handoff_page(
-    handoff_id: RowId, request: Request, session: SessionDep, tiers: TiersDep, agent: PageAgent
+    handoff_id: RowId, request: Request, session: SessionDep, tiers: TiersDep, settings: SettingsDep, agent: PageAgent
 ) -> HTMLResponse:
     lang = language_of(request)
     try:
@@ -51,7 +51,7 @@ def handoff_page(
         handoff=handoff,
         facts=handoff.packet.get("customer") or {},
         way_up=customer_way_up(session, handoff, tiers=tiers, today=date.today()),
-        quick_replies=quick_replies(lang, agent.display_name),
+        quick_replies=quick_replies(lang, agent.display_name, company_name(settings, lang)),
     )
 
 
