@@ -60,6 +60,7 @@ def test_a_rebuild_is_picked_up_without_a_restart(embedder, tmp_path):
     assert len(kb.searcher().index.entries) == len(entries)
 
 
+@pytest.mark.model
 def test_a_broken_source_keeps_the_last_good_index(tmp_path):
     settings = load_settings({"BOT_DEMO": "1", "KB_DIR": str(tmp_path / "kb")})
     good = tmp_path / "good.yml"
