@@ -1,4 +1,4 @@
-"""Customers and orders for tests, made to reach a given tier of the shipped tiers.yml."""
+"""What tests make: settings, customers and orders that reach a given tier of the shipped tiers.yml, tickets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,38 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, Order
+from bot.db.models import Customer, Order, Ticket
+from bot.service.complaints import open_ticket
+from bot.service.tiers import TierConfig
+from bot.settings import Settings, load_settings
+
+# Secrets of the length production asks for, not the demo's.
+SECRETS = {name: name[0].lower() * 32 for name in ("IDENTITY_SECRET", "RASA_TOKEN", "CONSOLE_SECRET", "ACTION_TOKEN")}
+
+
+def console_settings(database_url: str, **env: str) -> Settings:
+    """Settings for a console in a test, on ``database_url``, with no Rasa to reach (port 9)."""
+    return load_settings({**SECRETS, "DATABASE_URL": database_url, "RASA_PORT": "9", **env})
+
+
+def add_ticket(
+    session: Session, tiers: TierConfig, *, sender: str, customer_id: str | None, status: str = "open"
+) -> Ticket:
+    """A guest-tier ticket of category "other" opened in conversation ``sender``."""
+    ticket = open_ticket(
+        session,
+        policy=tiers.guest.policy,
+        tier="guest",
+        sender_id=sender,
+        channel="rest",
+        customer_id=customer_id,
+        language="en",
+        category="other",
+        order_id=None,
+        description="it broke",
+    )
+    ticket.status = status
+    return ticket
 
 
 def add_customer(

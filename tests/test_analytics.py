@@ -16,7 +16,7 @@ from bot.db.session import sessions_for
 from bot.service.analytics import build_report
 from bot.service.wording import normalize_question
 from bot.settings import ROOT
-from tests.factories import add_customer
+from tests.factories import add_customer, console_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SINCE, UNTIL = date(2026, 3, 1), date(2026, 3, 3)
@@ -313,21 +313,11 @@ def console(db_url):
 
     from bot.console.app import create_app
     from bot.service.agents import add_agent
-    from bot.settings import load_settings
     from tests.test_console_auth import sign_in
 
     with sessions_for(db_url).begin() as session:
         add_agent(session, username="sam", display_name="Sam", role="supervisor", password="sam-password")
-    settings = load_settings(
-        {
-            "DATABASE_URL": db_url,
-            "IDENTITY_SECRET": "i" * 32,
-            "RASA_TOKEN": "r" * 32,
-            "CONSOLE_SECRET": "c" * 32,
-            "ACTION_TOKEN": "a" * 32,
-            "RASA_PORT": "9",
-        }
-    )
+    settings = console_settings(db_url)
     with TestClient(create_app(settings)) as client:
         sign_in(client, "sam", "sam-password")
         yield client

@@ -6,7 +6,7 @@ import pytest
 from bot.db.models import Order
 from bot.service.complaints import delivery_of, detect_category, find_own_order, open_ticket, settle
 from bot.service.tickets import tickets_of_conversation
-from tests.factories import add_customer
+from tests.factories import add_customer, add_ticket
 
 NOW = datetime(2026, 11, 23, 8, 0)
 
@@ -111,36 +111,19 @@ def test_the_first_order_named_is_found_among_many_words(session):
     assert find_own_order(session, "C1", "my order c1-o1, not C1-O0, is late").id == "C1-O1"
 
 
-def _ticket(session, tiers, *, sender, customer_id, status="open"):
-    ticket = open_ticket(
-        session,
-        policy=tiers.guest.policy,
-        tier="guest",
-        sender_id=sender,
-        channel="rest",
-        customer_id=customer_id,
-        language="en",
-        category="other",
-        order_id=None,
-        description="it broke",
-    )
-    ticket.status = status
-    return ticket
-
-
 def test_a_guest_sees_only_the_guest_tickets_of_the_conversation(session, tiers):
     add_customer(session, "C1", name="A")
-    guest = _ticket(session, tiers, sender="s1", customer_id=None)
-    _ticket(session, tiers, sender="s1", customer_id="C1")
-    _ticket(session, tiers, sender="s2", customer_id=None)
+    guest = add_ticket(session, tiers, sender="s1", customer_id=None)
+    add_ticket(session, tiers, sender="s1", customer_id="C1")
+    add_ticket(session, tiers, sender="s2", customer_id=None)
     assert tickets_of_conversation(session, customer_id=None, sender_id="s1") == [guest]
 
 
 def test_a_customer_sees_their_open_tickets_from_any_conversation_and_asks_for_any_of_theirs(session, tiers):
     add_customer(session, "C1", name="A")
-    first = _ticket(session, tiers, sender="s1", customer_id="C1")
-    closed = _ticket(session, tiers, sender="s2", customer_id="C1", status="closed")
-    other = _ticket(session, tiers, sender="s3", customer_id=None)
+    first = add_ticket(session, tiers, sender="s1", customer_id="C1")
+    closed = add_ticket(session, tiers, sender="s2", customer_id="C1", status="closed")
+    other = add_ticket(session, tiers, sender="s3", customer_id=None)
     assert tickets_of_conversation(session, customer_id="C1", sender_id="s9") == [first]
     assert tickets_of_conversation(session, customer_id="C1", sender_id="s9", number=closed.number.lower()) == [closed]
     assert tickets_of_conversation(session, customer_id="C1", sender_id="s3", number=other.number) == []

@@ -16,7 +16,7 @@ from bot.console.routes.events import changes
 from bot.db.session import sessions_for
 from bot.service.agents import AgentView, add_agent
 from bot.service.handoffs import add_customer_message, open_handoff
-from bot.settings import load_settings
+from tests.factories import console_settings
 
 SUMMARY = {
     "id",
@@ -72,16 +72,7 @@ def console(db_url: str, tiers) -> Iterator[Console]:
             )
             add_customer_message(session, handoff, f"hello from {sender}")
             handoffs[tier] = handoff.id
-    settings = load_settings(
-        {
-            "DATABASE_URL": db_url,
-            "IDENTITY_SECRET": "i" * 32,
-            "RASA_TOKEN": "r" * 32,
-            "CONSOLE_SECRET": "c" * 32,
-            "ACTION_TOKEN": "a" * 32,
-            "RASA_PORT": "9",
-        }
-    )
+    settings = console_settings(db_url)
     app = create_app(settings)
     with TestClient(app) as client:
         console = Console(client, agents, handoffs)

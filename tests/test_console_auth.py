@@ -21,7 +21,7 @@ from bot.db.models import Agent, ConsoleSession, Handoff, SignInFailure, utcnow
 from bot.db.session import sessions_for
 from bot.service import agents
 from bot.service.agents import add_agent, issue_token, remove_agent, set_password
-from bot.settings import load_settings
+from tests.factories import console_settings
 
 SECRET = "console-test-secret-long-enough-to-pass"
 PAGES = ["/", "/queue", "/queue/rows", "/handoffs/1", "/tickets", "/gaps", "/analytics", "/status"]
@@ -61,17 +61,7 @@ def client(db_url, cheap_argon2):
                 packet={},
             )
         )
-    settings = load_settings(
-        {
-            "DATABASE_URL": db_url,
-            "IDENTITY_SECRET": "i" * 32,
-            "RASA_TOKEN": "r" * 32,
-            "CONSOLE_SECRET": SECRET,
-            "ACTION_TOKEN": "a" * 32,
-            "RASA_PORT": "9",
-            "CONSOLE_SESSION_MINUTES": "30",
-        }
-    )
+    settings = console_settings(db_url, CONSOLE_SECRET=SECRET, CONSOLE_SESSION_MINUTES="30")
     with TestClient(create_app(settings)) as client:
         yield client
 

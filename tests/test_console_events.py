@@ -8,23 +8,14 @@ from fastapi.testclient import TestClient
 from bot.console.app import create_app
 from bot.db.session import sessions_for
 from bot.service.agents import add_agent
-from bot.settings import load_settings
+from tests.factories import console_settings
 
 
 @pytest.fixture
 def client(db_url):
     with sessions_for(db_url).begin() as session:
         _, token = add_agent(session, username="anna", display_name="Anna", role="agent", password="anna-password")
-    settings = load_settings(
-        {
-            "DATABASE_URL": db_url,
-            "IDENTITY_SECRET": "i" * 32,
-            "RASA_TOKEN": "r" * 32,
-            "CONSOLE_SECRET": "c" * 32,
-            "ACTION_TOKEN": "a" * 32,
-            "RASA_PORT": "9",
-        }
-    )
+    settings = console_settings(db_url)
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 

@@ -5,26 +5,14 @@ import yaml
 
 from actions.complaints import ActionAskComplaintOrder, ActionSubmitComplaint, ActionTicketStatus
 from bot.db.models import Order, Ticket
-from bot.service.complaints import open_ticket
 from bot.settings import ROOT
 from tests.actions.conftest import run, tracker
-from tests.factories import add_customer
+from tests.factories import add_customer, add_ticket
 
 
 def _open(db, tiers, sender, customer_id):
     with db.begin() as session:
-        return open_ticket(
-            session,
-            policy=tiers.guest.policy,
-            tier="guest",
-            sender_id=sender,
-            channel="rest",
-            customer_id=customer_id,
-            language="en",
-            category="other",
-            order_id=None,
-            description="it broke",
-        ).number
+        return add_ticket(session, tiers, sender=sender, customer_id=customer_id).number
 
 
 def test_a_guest_asking_for_tickets_sees_none_a_signed_in_customer_opened_in_the_conversation(db, tiers):

@@ -20,7 +20,8 @@ from bot.db.session import sessions_for
 from bot.service import gaps
 from bot.service.agents import add_agent
 from bot.service.handoffs import accept
-from bot.settings import ROOT, load_settings
+from bot.settings import ROOT
+from tests.factories import console_settings
 from tests.fuzz import FUZZ
 from tests.test_console_auth import csrf_of, sign_in
 
@@ -96,18 +97,7 @@ def console(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         )
         session.flush()
         accept(session, 1, sam)
-    settings = load_settings(
-        {
-            "DATABASE_URL": db_url,
-            "IDENTITY_SECRET": "i" * 32,
-            "RASA_TOKEN": "r" * 32,
-            "CONSOLE_SECRET": "c" * 32,
-            "ACTION_TOKEN": "a" * 32,
-            "RASA_PORT": "9",
-            "KB_SOURCES": str(sources),
-            "KB_DIR": str(tmp_path / "kb"),
-        }
-    )
+    settings = console_settings(db_url, KB_SOURCES=str(sources), KB_DIR=str(tmp_path / "kb"))
     # Building an index loads the embedding model: the form is the subject here, not the build.
     monkeypatch.setattr(gaps, "rebuild_index", lambda settings: "fuzz-build")
     with TestClient(create_app(settings)) as client:
