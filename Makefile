@@ -35,9 +35,9 @@ lint: setup
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 
-# Unit tests only: no servers, no training, no embedding model.
+# Unit tests only: no servers, no training, no embedding model; on every core.
 test-fast: setup
-	.venv/bin/pytest -m "not slow and not model"
+	.venv/bin/pytest -m "not slow and not model" -n auto
 
 setup: .venv/.ready
 
