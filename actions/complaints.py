@@ -287,7 +287,7 @@ class ActionTicketStatus(Action):
 
 
 class ActionTicketUpdate(Action):
-    """Tells the customer their ticket was resolved, once, as the console delivers it."""
+    """Tells the customer their ticket was resolved, once, as the worker delivers it."""
 
     def name(self) -> str:
         return "action_ticket_update"

@@ -1,7 +1,7 @@
 """The human handoff: the queue, the record an agent reads, and the messages relayed both ways.
 
 The action server opens handoffs and appends the customer's messages; the console
-lets agents accept, reply and close, and delivers what they write. Both go
+lets agents accept, reply and close; the worker delivers what they write. All go
 through these functions, so the rules live in one place.
 """
 
