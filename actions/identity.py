@@ -77,9 +77,10 @@ class ActionSessionStart(Action):
         if handoff is not None:
             # A new session must not drop a customer who is still with, or waiting for, a person.
             events.append(SlotSet("handoff_id", handoff.id))
-        # The page's language is a fair first guess for a guest; nothing is trusted from it.
+        # The page the customer reads says their language now, better than their profile; it
+        # decides only the language. The language each message is written in wins after it.
         hint = metadata.get("language") if isinstance(metadata, dict) else None
-        language = profile.language or (hint if hint in ("zh", "en") else None)
+        language = (hint if hint in ("zh", "en") else None) or profile.language
         if language:
             events.append(SlotSet("language", language))
         events.append(ActionExecuted("action_listen"))
