@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, Order, Ticket
+from bot.db.models import Customer, Handoff, Order, Ticket
 from bot.service.complaints import open_ticket
+from bot.service.handoffs import open_handoff
 from bot.service.tiers import TierConfig
 from bot.settings import Settings, load_settings
 
@@ -19,6 +21,30 @@ SECRETS = {name: name[0].lower() * 32 for name in ("IDENTITY_SECRET", "RASA_TOKE
 def console_settings(database_url: str, **env: str) -> Settings:
     """Settings for a console in a test, on ``database_url``, with no Rasa to reach (port 9)."""
     return load_settings({**SECRETS, "DATABASE_URL": database_url, "RASA_PORT": "9", **env})
+
+
+def add_handoff(
+    session: Session,
+    tiers: TierConfig,
+    *,
+    sender: str,
+    tier: str,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> Handoff:
+    """A guest's request for a person, queued in conversation ``sender`` with ``tier``'s priority."""
+    customer: dict[str, Any] = {"tier_label": tier, **({"name": name} if name else {})}
+    return open_handoff(
+        session,
+        sender_id=sender,
+        channel="rest",
+        customer_id=None,
+        tier=tiers.get(tier),
+        language="en",
+        reason="requested",
+        packet={"customer": customer},
+        now=now,
+    )
 
 
 def add_ticket(

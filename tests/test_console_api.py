@@ -15,8 +15,8 @@ from bot.console.deps import current_agent, page_agent
 from bot.console.routes.events import changes
 from bot.db.session import sessions_for
 from bot.service.agents import AgentView, add_agent
-from bot.service.handoffs import add_customer_message, open_handoff
-from tests.factories import console_settings
+from bot.service.handoffs import add_customer_message
+from tests.factories import add_handoff, console_settings
 
 SUMMARY = {
     "id",
@@ -60,16 +60,7 @@ def console(db_url: str, tiers) -> Iterator[Console]:
             )
             agents[username] = AgentView.of(agent)
         for sender, tier, name in (("s-normal", "normal", None), ("s-vip", "vip", "Victoria")):
-            handoff = open_handoff(
-                session,
-                sender_id=sender,
-                channel="rest",
-                customer_id=None,
-                tier=tiers.get(tier),
-                language="en",
-                reason="requested",
-                packet={"customer": {"tier_label": tier, "name": name}},
-            )
+            handoff = add_handoff(session, tiers, sender=sender, tier=tier, name=name)
             add_customer_message(session, handoff, f"hello from {sender}")
             handoffs[tier] = handoff.id
     settings = console_settings(db_url)

@@ -18,7 +18,6 @@ from bot.service.handoffs import (
     close,
     expire_overdue,
     notice_for,
-    open_handoff,
     pending_deliveries,
     post_agent_message,
     queue,
@@ -26,22 +25,13 @@ from bot.service.handoffs import (
     relay_customer_message,
 )
 from bot.service.outcomes import record_outcome, record_rating
+from tests.factories import add_handoff
 
 T0 = datetime(2026, 11, 23, 8, 0)
 
 
 def queued(session, tiers, sender, tier, minutes):
-    return open_handoff(
-        session,
-        sender_id=sender,
-        channel="rest",
-        customer_id=None,
-        tier=tiers.get(tier),
-        language="en",
-        reason="requested",
-        packet={"customer": {"tier_label": tier}},
-        now=T0 + timedelta(minutes=minutes),
-    )
+    return add_handoff(session, tiers, sender=sender, tier=tier, now=T0 + timedelta(minutes=minutes))
 
 
 @pytest.fixture

@@ -11,24 +11,15 @@ from actions.handoff import (
 from bot.db.models import Handoff, Ticket
 from bot.hours import DAYS
 from bot.service.agents import add_agent
-from bot.service.handoffs import accept, open_handoff, post_agent_message
+from bot.service.handoffs import accept, post_agent_message
 from tests.actions.conftest import run, tracker
-from tests.factories import add_customer
+from tests.factories import add_customer, add_handoff
 
 
 def _handoff(db, tiers, sender="s1"):
     with db.begin() as session:
         agent, _ = add_agent(session, username="anna", display_name="Anna", role="agent", password="long-enough")
-        handoff = open_handoff(
-            session,
-            sender_id=sender,
-            channel="rest",
-            customer_id=None,
-            tier=tiers.get("gold"),
-            language="en",
-            reason="requested",
-            packet={},
-        )
+        handoff = add_handoff(session, tiers, sender=sender, tier="gold")
         accept(session, handoff.id, agent)
         message = post_agent_message(session, handoff.id, agent, "Hello, Anna here")
         return handoff.id, message.id

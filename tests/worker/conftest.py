@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bot.db.session import sessions_for
-from bot.service.handoffs import open_handoff
 from bot.settings import Settings, load_settings
+from tests.factories import add_handoff
 
 
 @contextmanager
@@ -87,15 +87,6 @@ def queue_one(db_url, tiers) -> Callable[[str], int]:
 
     def queue(sender: str) -> int:
         with sessions_for(db_url).begin() as session:
-            return open_handoff(
-                session,
-                sender_id=sender,
-                channel="rest",
-                customer_id=None,
-                tier=tiers.get("vip"),
-                language="en",
-                reason="requested",
-                packet={"customer": {"tier_label": "VIP", "name": "Victoria"}},
-            ).id
+            return add_handoff(session, tiers, sender=sender, tier="vip", name="Victoria").id
 
     return queue

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from bot.console.app import create_app
 from bot.db.session import sessions_for
 from bot.service.agents import add_agent
-from bot.service.complaints import open_ticket
 from bot.service.handoffs import accept, pending_deliveries, post_agent_message
 from bot.service.tickets import pending_ticket_updates, update_ticket
 from bot.worker.delivery import Delivery
+from tests.factories import add_ticket
 
 
 def delivery(rasa_url: str = "http://127.0.0.1:9", retry_after: float = 0) -> Delivery:
@@ -47,18 +47,7 @@ def test_one_conversation_rasa_refuses_holds_back_only_its_own_messages(db_url, 
     with sessions_for(db_url).begin() as session:
         for sender, handoff_id in handoffs.items():
             accept(session, handoff_id, anna[0])
-            ticket = open_ticket(
-                session,
-                policy=tiers.get("bronze").policy,
-                tier="bronze",
-                sender_id=sender,
-                channel="rest",
-                customer_id=None,
-                language="en",
-                category="other",
-                order_id=None,
-                description="broken lamp",
-            )
+            ticket = add_ticket(session, tiers, sender=sender, customer_id=None)
             update_ticket(session, ticket.id, anna[0], status="resolved", note="A new lamp is on its way.")
     assert deliver(db_url, delivery(url)) == 2
     assert taken == [("up", "handoff_event"), ("up", "ticket_update")]
