@@ -102,7 +102,7 @@ class Process:
         if self.health_url is None or self.port is None:
             return
         port, host = self.port, httpx.URL(self.health_url).host
-        for family, kind, proto, _, address in socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM):
+        for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
             with socket.socket(family, kind, proto) as s:
                 # As the servers do, so connections still closing (TIME_WAIT) do not count.
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
