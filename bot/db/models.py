@@ -5,7 +5,7 @@ Times are naive UTC, the one form SQLite and PostgreSQL both keep as written.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +18,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.clock import utcnow
 
 __all__ = [
+    "PROMISED_DAYS",
+    "SHIPMENT_OF_STATUS",
     "Agent",
     "Base",
     "BindAttempt",
@@ -94,7 +97,33 @@ class ChannelIdentity(Base):
         return f"ChannelIdentity({self.channel}:{self.channel_user_id} -> {self.customer_id})"
 
 
+# The shop's delivery promise when an order's data name no date of their own.
+PROMISED_DAYS = 5
+# Where the parcel of an order in each status stands, when the data say nothing more:
+# "returned" is a parcel back at the shop, whether refused, undeliverable or sent back.
+SHIPMENT_OF_STATUS = {
+    "placed": "pending",
+    "paid": "pending",
+    "cancelled": "pending",
+    "shipped": "in_transit",
+    "delivered": "delivered",
+    "returned": "returned",
+    "refunded": "returned",
+}
+
+
+def _promised_by_rule(context: DefaultExecutionContext) -> date:
+    placed_at: date = context.get_current_parameters()["placed_at"]
+    return placed_at + timedelta(days=PROMISED_DAYS)
+
+
+def _shipment_of_status(context: DefaultExecutionContext) -> str:
+    return SHIPMENT_OF_STATUS.get(context.get_current_parameters()["status"], "pending")
+
+
 class Order(Base):
+    """An order and the parcel it became: the shop's status, and the carrier's facts once shipped."""
+
     __tablename__ = "orders"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -103,6 +132,13 @@ class Order(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     status: Mapped[str] = mapped_column(String(16))
     items: Mapped[str] = mapped_column(Text, default="")
+    # pending, shipped (handed to the carrier), in_transit, out_for_delivery, delivered or returned.
+    shipment_status: Mapped[str] = mapped_column(String(16), default=_shipment_of_status)
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(40))
+    shipped_at: Mapped[date | None]
+    promised_date: Mapped[date] = mapped_column(default=_promised_by_rule)
+    delivered_at: Mapped[date | None]
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
 
