@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import Order
-from bot.service.complaints import delivery_of, detect_category, find_own_order, open_ticket, settle
+from bot.service.complaints import detect_category, find_own_order, open_ticket, settle
 from bot.service.tickets import tickets_of_conversation
 from tests.factories import add_customer, add_ticket
 
@@ -32,14 +32,6 @@ NOW = datetime(2026, 11, 23, 8, 0)
 )
 def test_the_category_is_read_from_what_the_customer_writes(text, category):
     assert detect_category(text) == category
-
-
-def test_a_late_delivery_counts_days_past_the_promise():
-    order = Order(id="O1", customer_id="C1", placed_at=date(2026, 11, 10), amount=Decimal(10), status="shipped")
-    delivery = delivery_of(order, date(2026, 11, 19))
-    assert delivery.expected == date(2026, 11, 15) and delivery.days_late == 4
-    order.status = "delivered"
-    assert delivery_of(order, date(2026, 11, 19)).days_late == 0
 
 
 def test_the_tier_policy_sets_the_late_delivery_coupon(tiers):
@@ -147,6 +139,66 @@ def test_a_late_parcel_is_settled_with_the_tiers_coupon(session, tiers):
         settle(session, customer_id="C1", order_id="L1", category="other", policy=normal, today=date(2026, 11, 22))
         is None
     )
+
+
+def _late_delivery(session, tiers, order_id: str, today: date):
+    return settle(
+        session,
+        customer_id="C1",
+        order_id=order_id,
+        category="late_delivery",
+        policy=tiers.get("normal").policy,
+        today=today,
+    )
+
+
+def test_a_late_delivery_is_counted_from_the_date_the_order_promised(session, tiers):
+    add_customer(session, "C1", name="A")
+    session.add(
+        Order(
+            id="L2",
+            customer_id="C1",
+            placed_at=date(2026, 11, 10),
+            amount=Decimal(10),
+            status="shipped",
+            shipment_status="in_transit",
+            carrier="DHL Express",
+            tracking_number="1234567890",
+            shipped_at=date(2026, 11, 11),
+            promised_date=date(2026, 11, 20),
+        )
+    )
+    on_time = _late_delivery(session, tiers, "L2", date(2026, 11, 19))
+    assert (on_time.case, on_time.days_late, on_time.coupon, on_time.expected) == ("on_time", 0, 0, date(2026, 11, 20))
+    late = _late_delivery(session, tiers, "L2", date(2026, 11, 27))
+    assert (late.case, late.days_late, late.coupon) == ("late", 7, 30)
+
+
+def test_a_parcel_that_arrived_late_earns_the_coupon_and_one_on_time_none(session, tiers):
+    add_customer(session, "C1", name="A")
+    for order_id, delivered_at in (("D1", date(2026, 11, 19)), ("D2", date(2026, 11, 14))):
+        session.add(
+            Order(
+                id=order_id,
+                customer_id="C1",
+                placed_at=date(2026, 11, 10),
+                amount=Decimal(10),
+                status="delivered",
+                shipment_status="delivered",
+                shipped_at=date(2026, 11, 11),
+                delivered_at=delivered_at,
+            )
+        )
+    late = _late_delivery(session, tiers, "D1", date(2026, 11, 30))
+    assert (late.case, late.days_late, late.coupon, late.expected) == ("delivered", 4, 10, date(2026, 11, 15))
+    on_time = _late_delivery(session, tiers, "D2", date(2026, 11, 30))
+    assert (on_time.case, on_time.days_late, on_time.coupon) == ("delivered", 0, 0)
+
+
+def test_a_cancelled_order_is_no_standard_late_delivery(session, tiers):
+    add_customer(session, "C1", name="A")
+    session.add(Order(id="X1", customer_id="C1", placed_at=date(2026, 11, 1), amount=Decimal(10), status="cancelled"))
+    assert _late_delivery(session, tiers, "X1", date(2026, 11, 30)) is None
 
 
 @pytest.mark.parametrize(

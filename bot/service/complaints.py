@@ -15,18 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Order, Ticket, utcnow
+from bot.service.orders import delivery_of, find_own_order, orders_for_choice
 from bot.service.tiers import Policy
 
 __all__ = [
     "CATEGORIES",
-    "DELIVERY_DAYS",
     "MAX_DESCRIPTION",
     "TICKET_CATEGORIES",
-    "Delivery",
     "Settlement",
     "TicketReceipt",
     "category_label",
-    "delivery_of",
     "detect_category",
     "find_own_order",
     "open_ticket",
@@ -62,8 +60,6 @@ _KEYWORDS = {
 _NAMES = {key: {labels["en"].lower(), labels["zh"], key} for key, labels in CATEGORIES.items()}
 
 MAX_DESCRIPTION = 2000
-# The promised delivery: this many days after the order is placed.
-DELIVERY_DAYS = 5
 
 
 def category_label(category: str, language: str) -> str:
@@ -81,59 +77,6 @@ def detect_category(text: str) -> str | None:
         if re.search(pattern, cleaned):
             return key
     return None
-
-
-_ORDER_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{3,31}")
-# A message names an order among its first few order-like words, or not at all.
-MAX_ORDER_CANDIDATES = 10
-
-
-def orders_for_choice(session: Session, customer_id: str, limit: int = 5) -> list[Order]:
-    """The customer's latest orders, to pick the one a complaint is about."""
-    return list(
-        session.scalars(
-            select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc()).limit(limit)
-        )
-    )
-
-
-def find_own_order(session: Session, customer_id: str, text: str) -> Order | None:
-    """The customer's own order named in ``text``; never another customer's.
-
-    One query over the first few distinct order-like words, however long the text.
-    """
-    words: list[str] = []
-    for match in _ORDER_LIKE.finditer(text):
-        if match.group(0) not in words:
-            words.append(match.group(0))
-            if len(words) == MAX_ORDER_CANDIDATES:
-                break
-    # Order ids are stored upper case; a CRM's own mixed-case ids are found as typed.
-    candidates = list(dict.fromkeys(spelling for word in words for spelling in (word.upper(), word)))
-    if not candidates:
-        return None
-    found = {
-        order.id: order
-        for order in session.scalars(select(Order).where(Order.customer_id == customer_id, Order.id.in_(candidates)))
-    }
-    return next((found[c] for c in candidates if c in found), None)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Where an order stands against its promised delivery date."""
-
-    status: str
-    placed_at: date
-    expected: date
-    days_late: int
-
-
-def delivery_of(order: Order, today: date) -> Delivery:
-    expected = order.placed_at + timedelta(days=DELIVERY_DAYS)
-    in_transit = order.status in {"placed", "paid", "shipped"}
-    days_late = (today - expected).days if in_transit and today > expected else 0
-    return Delivery(status=order.status, placed_at=order.placed_at, expected=expected, days_late=days_late)
 
 
 @dataclass(frozen=True)
@@ -154,7 +97,8 @@ class Settlement:
     """What the bot tells at once of a complaint's order, as a service desk settles the standard cases.
 
     ``case`` is "delivered" (the carrier shows it delivered), "late" or "on_time"
-    (still on its way), "refund_issued", "refund_after_inspection" or "refund_not_started".
+    (still on its way), "refund_issued", "refund_after_inspection" or "refund_not_started";
+    ``coupon`` is the tier's for the days the parcel is, or arrived, past its promised date.
     """
 
     case: str
@@ -181,10 +125,13 @@ def settle(
         return None
     if category == "late_delivery":
         delivery = delivery_of(order, today)
-        if delivery.status == "delivered":
-            return Settlement("delivered", order.id, order.status)
+        if delivery.closed:
+            # Cancelled, refunded or sent back: no parcel is on its way, so no standard case.
+            return None
+        case = "delivered" if delivery.delivered else "late" if delivery.days_late else "on_time"
+        # A parcel that arrived late earns the same coupon as one still on its way.
         return Settlement(
-            "late" if delivery.days_late else "on_time",
+            case,
             order.id,
             order.status,
             expected=delivery.expected,

@@ -144,6 +144,11 @@ def customer_facts(
                 "amount": str(o.amount),
                 "status": o.status,
                 "items": o.items,
+                "shipment_status": o.shipment_status,
+                "carrier": o.carrier,
+                "tracking_number": o.tracking_number,
+                "promised_date": o.promised_date.isoformat(),
+                "delivered_at": o.delivered_at.isoformat() if o.delivered_at else None,
             }
             for o in orders
         ],
