@@ -3,6 +3,10 @@
 Every row is checked before anything is written; the first bad row stops the
 import with an error naming the file and line. Rows whose id already exists
 update that record, so a newer export can be imported over an older one.
+
+The orders' shipment columns are optional, in the file and in each row: an
+empty one means the parcel's state follows from the order's status, the promised
+date is the shop's usual promise after the order date, and the rest is unknown.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, Order
+from bot.db.models import PROMISED_DAYS, SHIPMENT_OF_STATUS, Customer, Order
+from bot.service.orders import SHIPMENT_STATUSES
 
 __all__ = ["ORDER_STATUSES", "CsvImportError", "ImportResult", "import_crm"]
 
@@ -27,10 +32,13 @@ ORDER_STATUSES = frozenset({"placed", "paid", "shipped", "delivered", "returned"
 LANGUAGES = frozenset({"zh", "en"})
 CUSTOMER_COLUMNS = ("id", "name", "phone", "email", "language")
 ORDER_COLUMNS = ("id", "customer_id", "placed_at", "amount", "status", "items")
+# What a shop's order data say of the parcel; a file may leave any of them out.
+SHIPMENT_COLUMNS = ("shipment_status", "carrier", "tracking_number", "shipped_at", "promised_date", "delivered_at")
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,30}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_TRACKING_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{3,39}")
 
 
 class CsvImportError(Exception):
@@ -107,12 +115,21 @@ def _order(path: Path, line: int, row: dict[str, str], shift: timedelta) -> Orde
     def bad(problem: str) -> CsvImportError:
         return CsvImportError(path, line, problem)
 
+    row = {**dict.fromkeys(SHIPMENT_COLUMNS, ""), **row}
+
+    def day(column: str) -> date | None:
+        if not row[column]:
+            return None
+        try:
+            return date.fromisoformat(row[column])
+        except ValueError:
+            raise bad(f"{column} {row[column]!r} is not a date (YYYY-MM-DD)") from None
+
     if not _ID.fullmatch(row["id"]):
         raise bad(f"id {row['id']!r} must be 1-32 letters, digits, '-' or '_'")
-    try:
-        placed_at = date.fromisoformat(row["placed_at"])
-    except ValueError:
-        raise bad(f"placed_at {row['placed_at']!r} is not a date (YYYY-MM-DD)") from None
+    placed_at = day("placed_at")
+    if placed_at is None:
+        raise bad("placed_at is empty: it must be a date (YYYY-MM-DD)")
     try:
         amount = Decimal(row["amount"])
     except InvalidOperation:
@@ -122,13 +139,48 @@ def _order(path: Path, line: int, row: dict[str, str], shift: timedelta) -> Orde
         raise bad(f"amount {row['amount']!r} must be a non-negative amount with at most 2 decimals")
     if row["status"] not in ORDER_STATUSES:
         raise bad(f"status must be one of {sorted(ORDER_STATUSES)}, not {row['status']!r}")
+    shipment_status = row["shipment_status"] or SHIPMENT_OF_STATUS[row["status"]]
+    if shipment_status not in SHIPMENT_STATUSES:
+        raise bad(f"shipment_status must be one of {list(SHIPMENT_STATUSES)}, not {shipment_status!r}")
+    carrier, tracking_number = row["carrier"], row["tracking_number"]
+    if len(carrier) > 64:
+        raise bad("carrier must be at most 64 characters")
+    if tracking_number and not _TRACKING_NUMBER.fullmatch(tracking_number):
+        raise bad(f"tracking_number {tracking_number!r} must be 4-40 letters, digits or '-'")
+    if bool(carrier) != bool(tracking_number):
+        raise bad("carrier and tracking_number go together: give both or neither")
+    shipped_at, promised_date, delivered_at = day("shipped_at"), day("promised_date"), day("delivered_at")
+    for column, when in (("shipped_at", shipped_at), ("promised_date", promised_date), ("delivered_at", delivered_at)):
+        if when is not None and when < placed_at:
+            raise bad(f"{column} {when} is before placed_at {placed_at}")
+    if shipped_at and delivered_at and delivered_at < shipped_at:
+        raise bad(f"delivered_at {delivered_at} is before shipped_at {shipped_at}")
+    if shipped_at and shipment_status == "pending":
+        raise bad(f"shipped_at is {shipped_at} but shipment_status is pending")
+    if delivered_at and shipment_status not in ("delivered", "returned"):
+        raise bad(f"delivered_at is {delivered_at} but shipment_status is {shipment_status}")
+    if row["status"] == "delivered" and shipment_status != "delivered":
+        raise bad(f"status is delivered but shipment_status is {shipment_status}")
+    try:
+        promised_date = (promised_date or placed_at + timedelta(days=PROMISED_DAYS)) + shift
+        placed_at = placed_at + shift
+        shipped_at = shipped_at and shipped_at + shift
+        delivered_at = delivered_at and delivered_at + shift
+    except OverflowError:
+        raise bad("a date falls outside the calendar (after 9999-12-31 or before 0001-01-01)") from None
     return Order(
         id=row["id"],
         customer_id=row["customer_id"],
-        placed_at=placed_at + shift,
+        placed_at=placed_at,
         amount=amount,
         status=row["status"],
         items=row["items"],
+        shipment_status=shipment_status,
+        carrier=carrier or None,
+        tracking_number=tracking_number or None,
+        shipped_at=shipped_at,
+        promised_date=promised_date,
+        delivered_at=delivered_at,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.db.migrate import upgrade
 from bot.db.models import Customer, Order
 from bot.db.session import engine_for, sessions_for
-from bot.service.crm_import import CUSTOMER_COLUMNS, ORDER_COLUMNS, CsvImportError, import_crm
+from bot.service.crm_import import CUSTOMER_COLUMNS, ORDER_COLUMNS, SHIPMENT_COLUMNS, CsvImportError, import_crm
 from bot.service.customers import recompute_tiers
 from bot.service.tiers import load_tiers
 from bot.settings import ROOT
@@ -34,6 +34,7 @@ EMAILS = st.sampled_from(["", "a@b.cn", "x" * 250 + "@b.cn"])
 DATES = st.sampled_from(["2026-03-01", "0001-01-01", "9999-12-31"])
 AMOUNTS = st.sampled_from(["0", "10.00", "9999999999.99", "-0", "1_000"])
 CUSTOMER = st.tuples(CUSTOMER_IDS, st.text(min_size=1, max_size=10), PHONES, EMAILS, st.sampled_from(["zh", "en"]))
+OPTIONAL_DATES = st.sampled_from(["", "2026-03-01", "2026-03-04", "0001-01-01", "9999-12-31", "2026-02-30"])
 ORDER = st.tuples(
     st.sampled_from(["O1", "O2", "O4"]),
     CUSTOMER_IDS,
@@ -41,6 +42,12 @@ ORDER = st.tuples(
     AMOUNTS,
     st.sampled_from(["paid", "delivered"]),
     st.text(max_size=10),
+    st.sampled_from(["", "pending", "in_transit", "delivered", "returned", "lost"]),
+    st.sampled_from(["", "顺丰速运", "DHL Express"]),
+    st.sampled_from(["", "SF1234567890123", "1234567890", "SF 1"]),
+    OPTIONAL_DATES,
+    OPTIONAL_DATES,
+    OPTIONAL_DATES,
 )
 
 
@@ -54,7 +61,21 @@ def everything(url: str) -> tuple:
     with sessions_for(url)() as session:
         return (
             session.execute(select(Customer.id, Customer.name, Customer.phone, Customer.email, Customer.tier)).all(),
-            session.execute(select(Order.id, Order.customer_id, Order.placed_at, Order.amount, Order.status)).all(),
+            session.execute(
+                select(
+                    Order.id,
+                    Order.customer_id,
+                    Order.placed_at,
+                    Order.amount,
+                    Order.status,
+                    Order.shipment_status,
+                    Order.carrier,
+                    Order.tracking_number,
+                    Order.shipped_at,
+                    Order.promised_date,
+                    Order.delivered_at,
+                )
+            ).all(),
         )
 
 
@@ -99,14 +120,16 @@ def import_or_refuse(url: str, customers: Path, orders: Path) -> None:
 @FUZZ
 @given(customers=st.lists(CUSTOMER, max_size=4), orders=st.lists(ORDER, max_size=4))
 def test_any_rows_import_or_are_refused_by_file_and_line(tmp_path, fresh, customers, orders):
-    import_or_refuse(fresh(), *write(tmp_path, table(CUSTOMER_COLUMNS, customers), table(ORDER_COLUMNS, orders)))
+    orders_csv = table((*ORDER_COLUMNS, *SHIPMENT_COLUMNS), orders)
+    import_or_refuse(fresh(), *write(tmp_path, table(CUSTOMER_COLUMNS, customers), orders_csv))
 
 
 @FUZZ
 @given(which=st.sampled_from([0, 1]), rows=st.lists(st.lists(st.text(max_size=8), max_size=8), max_size=3))
 def test_rows_of_any_cells_import_or_are_refused(tmp_path, fresh, which, rows):
     paths = write(tmp_path)
-    paths[which].write_text(table((CUSTOMER_COLUMNS, ORDER_COLUMNS)[which], rows), encoding="utf-8")
+    header = (CUSTOMER_COLUMNS, (*ORDER_COLUMNS, *SHIPMENT_COLUMNS))[which]
+    paths[which].write_text(table(header, rows), encoding="utf-8")
     import_or_refuse(fresh(), *paths)
 
 
