@@ -7,6 +7,12 @@ customers as in a real shop, edge cases included (lapsed big spenders, frequent
 small buyers, customers just below a threshold, a VIP with a refunded order).
 The tier distribution is recomputed from the written orders and printed.
 
+Each order also carries its parcel's journey as the carrier reports it: the state,
+the carrier (in the customer's language), a tracking number in that carrier's own
+format, and the shipped, promised and delivered dates. Most parcels arrive on time;
+some arrive late, some are still on their way past the promised date. Shipments
+are drawn from a second random stream, so they change nothing else.
+
 All dates are relative to REFERENCE_DATE; the importer shifts them so that the
 latest order falls on yesterday. The output is deterministic; rerun from the
 project root with (PyYAML is needed to read tiers.yml):
@@ -230,6 +236,58 @@ CATALOG: dict[str, list[tuple[str, str, float, str]]] = {
 }
 BANDS = ("low", "mid", "high")
 
+# The day the demo is looked at: the importer moves the newest order to yesterday.
+DEMO_TODAY = REFERENCE_DATE + timedelta(days=1)
+# The delivery promised at checkout: the shop's usual five days, ten abroad.
+PROMISED_DAYS = {"domestic": 5, "international": 10}
+LATE_ARRIVAL_RATE = 0.08  # delivered parcels held up on the way
+# name (zh, en), weight, days on the road (fewest, most), tracking number maker
+Carrier = tuple[str, str, int, tuple[int, int], Callable[[random.Random], str]]
+
+
+def digits(rng: random.Random, count: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(count))
+
+
+def sf_number(rng: random.Random) -> str:
+    return "SF" + rng.choice("1456") + digits(rng, 12)
+
+
+def jd_number(rng: random.Random) -> str:
+    return "JDV" + rng.choice("ABCDE") + digits(rng, 11)
+
+
+def zto_number(rng: random.Random) -> str:
+    return rng.choice(["73", "75", "78"]) + digits(rng, 12)
+
+
+def yto_number(rng: random.Random) -> str:
+    return "YT" + rng.choice("2345678") + digits(rng, 12)
+
+
+def ems_number(rng: random.Random) -> str:
+    """A UPU S10 item id: E, a letter, 8 digits, the check digit, CN."""
+    serial = digits(rng, 8)
+    check = 11 - sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7))) % 11
+    check = {10: 0, 11: 5}.get(check, check)
+    return f"E{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}{serial}{check}CN"
+
+
+def dhl_number(rng: random.Random) -> str:
+    """A DHL Express waybill: 9 digits and their remainder by 7."""
+    serial = str(rng.randint(10**8, 10**9 - 1))
+    return serial + str(int(serial) % 7)
+
+
+DOMESTIC_CARRIERS: list[Carrier] = [
+    ("顺丰速运", "SF Express", 30, (1, 2), sf_number),
+    ("京东物流", "JD Logistics", 20, (1, 2), jd_number),
+    ("中通快递", "ZTO Express", 22, (2, 4), zto_number),
+    ("圆通速递", "YTO Express", 16, (2, 4), yto_number),
+    ("中国邮政 EMS", "China Post EMS", 12, (3, 5), ems_number),
+]
+INTERNATIONAL_CARRIER: Carrier = ("DHL 国际快递", "DHL Express", 1, (4, 8), dhl_number)
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -284,6 +342,12 @@ class Order:
     status: str
     items: str
     id: str = ""
+    shipment_status: str = "pending"
+    carrier: str = ""
+    tracking_number: str = ""
+    shipped_at: date | None = None
+    promised_date: date | None = None
+    delivered_at: date | None = None
 
 
 # --- tiers -----------------------------------------------------------------
@@ -479,7 +543,93 @@ def assign_order_ids(rng: random.Random, orders: list[Order]) -> None:
             order.id = f"O{day:%Y%m%d}{sequence:05d}"
 
 
+# --- shipments ---------------------------------------------------------------
+
+
+def ship(rng: random.Random, order: Order, customer: Customer, state: str | None = None) -> None:
+    """The parcel's journey so far, as the carrier reports it the evening before DEMO_TODAY;
+    ``state`` decides where a parcel still on its way stands."""
+    abroad = customer.phone.startswith("+")  # Chinese mobiles are written without +86
+    order.promised_date = order.placed_at + timedelta(days=PROMISED_DAYS["international" if abroad else "domestic"])
+    if order.status in ("placed", "paid", "cancelled"):
+        return
+    if abroad:
+        zh, en, _, (fastest, slowest), number = INTERNATIONAL_CARRIER
+    else:
+        zh, en, _, (fastest, slowest), number = rng.choices(DOMESTIC_CARRIERS, [c[2] for c in DOMESTIC_CARRIERS])[0]
+    order.carrier = zh if customer.language == "zh" else en
+    order.tracking_number = number(rng)
+    yesterday = DEMO_TODAY - timedelta(days=1)
+    order.shipped_at = min(order.placed_at + timedelta(days=rng.choice([0, 1, 1, 2])), yesterday)
+    on_the_road = rng.randint(fastest, slowest)
+    if rng.random() < LATE_ARRIVAL_RATE:
+        on_the_road += rng.randint(3, 8)
+    arrival = order.shipped_at + timedelta(days=on_the_road)
+    if order.status == "shipped":
+        # Not yet arrived: a parcel due by now is held up, or on the van today.
+        if state:
+            order.shipment_status = state
+            if state == "shipped":
+                order.shipped_at = yesterday
+        elif order.shipped_at == yesterday:
+            order.shipment_status = "shipped"
+        elif arrival <= DEMO_TODAY and rng.random() < 0.4:
+            order.shipment_status = "out_for_delivery"
+        else:
+            order.shipment_status = "in_transit"
+        return
+    order.delivered_at = min(arrival, yesterday)
+    order.shipment_status = "delivered" if order.status == "delivered" else "returned"
+
+
+# The demo shop lets a visitor be the first customer of each tier (bot/service/demo.py):
+# each gets recent orders in the states worth showing, as (days ago, status, parcel state).
+SHOWCASE = {
+    "normal": [(8, "shipped", "in_transit")],  # past its promised date: late
+    "bronze": [(3, "shipped", "out_for_delivery")],
+    "silver": [(1, "paid", ""), (2, "shipped", "shipped")],
+    "gold": [(5, "shipped", "in_transit")],
+    "vip": [(4, "shipped", "in_transit")],
+}
+
+
+def showcase(rng: random.Random, customers: list[Customer], orders: list[Order], config: dict[str, Any]) -> None:
+    """Adds SHOWCASE's orders to each tier's first customer; none may change their tier."""
+    by_customer: dict[str, list[Order]] = defaultdict(list)
+    for order in orders:
+        by_customer[order.customer_id].append(order)
+    firsts: dict[str, Customer] = {}
+    for customer in customers:
+        firsts.setdefault(customer_tier(by_customer[customer.id], config), customer)
+    taken = {order.id for order in orders}
+    for tier, wanted in SHOWCASE.items():
+        customer = firsts[tier]
+        for age, status, state in wanted:
+            # A small order, drawn again until it leaves the customer in their tier.
+            for _ in range(1000):
+                order = make_order(rng, customer, "low", age, status)
+                if customer_tier([*by_customer[customer.id], order], config) == tier:
+                    break
+            else:
+                raise RuntimeError(f"no showcase order keeps {customer.id} in {tier}")
+            order.id = unique(lambda o=order: f"O{o.placed_at:%Y%m%d}{rng.randint(1, 99999):05d}", taken)
+            ship(rng, order, customer, state)
+            by_customer[customer.id].append(order)
+            orders.append(order)
+    orders.sort(key=lambda o: (o.placed_at, o.id))
+
+
 # --- output ------------------------------------------------------------------
+
+
+ORDER_HEADER = [
+    *("id", "customer_id", "placed_at", "amount", "status", "items"),
+    *("shipment_status", "carrier", "tracking_number", "shipped_at", "promised_date", "delivered_at"),
+]
+
+
+def iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -501,6 +651,15 @@ def print_summary(customers: list[Customer], orders: list[Order], config: dict[s
         f"{sum(1 for c in customers if not by_customer[c.id])} customers without orders"
     )
     print("statuses:", ", ".join(f"{s} {n}" for s, n in statuses.most_common()))
+    shipments = Counter(o.shipment_status for o in orders)
+    print("shipments:", ", ".join(f"{s} {n}" for s, n in shipments.most_common()))
+    late = Counter(
+        "arrived late" if o.delivered_at else "late on the way"
+        for o in orders
+        if o.promised_date and o.status in ("shipped", "delivered") and (o.delivered_at or DEMO_TODAY) > o.promised_date
+    )
+    print("late:", ", ".join(f"{s} {n}" for s, n in sorted(late.items())))
+    print("carriers:", ", ".join(f"{c} {n}" for c, n in Counter(o.carrier for o in orders if o.carrier).most_common()))
     print(f"tiers as of {REFERENCE_DATE}:")
     for tier in (t["id"] for t in config["tiers"] if t["id"] != config["guest_tier"]):
         print(f"  {tier:<7} {tiers[tier]:>4}  {tiers[tier] / len(customers):6.1%}")
@@ -518,6 +677,11 @@ def main() -> None:
         for order in make_history(rng, customer, PROFILES[name], config)
     ]
     assign_order_ids(rng, orders)
+    by_id = {c.id: c for c in customers}
+    shipments = random.Random(SEED + 1)
+    for order in orders:
+        ship(shipments, order, by_id[order.customer_id])
+    showcase(shipments, customers, orders, config)
 
     write_csv(
         HERE / "customers.csv",
@@ -526,9 +690,22 @@ def main() -> None:
     )
     write_csv(
         HERE / "orders.csv",
-        ["id", "customer_id", "placed_at", "amount", "status", "items"],
+        ORDER_HEADER,
         [
-            [o.id, o.customer_id, o.placed_at.isoformat(), f"{o.amount // 100}.{o.amount % 100:02d}", o.status, o.items]
+            [
+                o.id,
+                o.customer_id,
+                o.placed_at.isoformat(),
+                f"{o.amount // 100}.{o.amount % 100:02d}",
+                o.status,
+                o.items,
+                o.shipment_status,
+                o.carrier,
+                o.tracking_number,
+                iso(o.shipped_at),
+                iso(o.promised_date),
+                iso(o.delivered_at),
+            ]
             for o in orders
         ],
     )
