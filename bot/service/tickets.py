@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,12 +13,16 @@ from bot.service.agents import AgentRef
 
 __all__ = [
     "OPEN_STATUSES",
+    "SAME_PROBLEM_WITHIN",
     "STATUSES",
     "STATUS_LABELS",
+    "add_customer_detail",
+    "add_detail_to",
     "filter_tickets",
     "open_tickets_of",
     "pending_ticket_updates",
     "resolution_for",
+    "same_problem_ticket",
     "tickets_of_conversation",
     "update_ticket",
 ]
@@ -33,6 +38,8 @@ STATUS_LABELS = {
 # The customer hears of these changes through their channel.
 NOTIFIED = ("resolved",)
 MAX_NOTE = 2000
+# A complaint this soon after another about the same order is probably the same problem.
+SAME_PROBLEM_WITHIN = timedelta(days=1)
 
 
 def open_tickets_of(session: Session, *, customer_id: str) -> list[Ticket]:
@@ -61,6 +68,56 @@ def tickets_of_conversation(
     query = select(Ticket).where(own)
     query = query.where(Ticket.number == number.upper()) if number else query.where(Ticket.status.in_(OPEN_STATUSES))
     return list(session.scalars(query.order_by(Ticket.created_at)))
+
+
+def same_problem_ticket(
+    session: Session,
+    *,
+    sender_id: str,
+    customer_id: str | None,
+    category: str | None,
+    order_id: str | None,
+    now: datetime,
+) -> Ticket | None:
+    """A recent open ticket a new complaint may be about.
+
+    The one this conversation opened last, when nothing in the complaint points to another
+    problem (another category, another order); else, for a named order, the customer's
+    ticket about that order from any conversation. Recent means within ``SAME_PROBLEM_WITHIN``.
+    """
+    recent = select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.created_at >= now - SAME_PROBLEM_WITHIN)
+    latest = (Ticket.created_at.desc(), Ticket.id.desc())
+    own = session.scalars(recent.where(Ticket.sender_id == sender_id).order_by(*latest).limit(1)).first()
+    if own is not None and category in (None, own.category) and order_id in (None, own.order_id):
+        return own
+    if customer_id and order_id:
+        about_order = recent.where(Ticket.customer_id == customer_id, Ticket.order_id == order_id)
+        return session.scalars(about_order.order_by(*latest).limit(1)).first()
+    return None
+
+
+def add_customer_detail(session: Session, ticket: Ticket, text: str, *, now: datetime) -> TicketUpdate:
+    """Adds what the customer said later to their ticket, as an update agents see; the status stays."""
+    note = text.strip()[:MAX_NOTE]
+    if not note:
+        raise ValueError("a detail needs some text")
+    ticket.updated_at = now
+    # No agent: the console shows it as the customer's own words.
+    update = TicketUpdate(ticket_id=ticket.id, agent_id=None, status=ticket.status, note=note, created_at=now)
+    session.add(update)
+    session.flush()
+    return update
+
+
+def add_detail_to(
+    session: Session, *, number: str, customer_id: str | None, sender_id: str, text: str, now: datetime
+) -> Ticket | None:
+    """Adds a detail to ticket ``number`` if this conversation's customer may see it and it is open."""
+    found = tickets_of_conversation(session, customer_id=customer_id, sender_id=sender_id, number=number)
+    if not found or found[0].status not in OPEN_STATUSES:
+        return None
+    add_customer_detail(session, found[0], text, now=now)
+    return found[0]
 
 
 def filter_tickets(
