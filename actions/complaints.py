@@ -7,15 +7,18 @@ standard cases (a late parcel, a refund not yet seen) as a service desk would.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.clarify import CARRIED, ask_which, doubtful_complaint
+from actions.forms import LET_GO, LettingGoForm, asks_a_question, interrupts
 from actions.handoff import escalate
 from bot.service.complaints import (
     CATEGORIES,
@@ -23,13 +26,19 @@ from bot.service.complaints import (
     Settlement,
     category_label,
     detect_category,
-    find_own_order,
-    orders_for_choice,
     settle,
 )
 from bot.service.escalation import complaint_to_person_now
+from bot.service.orders import ORDER_STATUS_LABELS, find_own_order, orders_for_choice
 from bot.service.outcomes import TICKET
-from bot.service.tickets import STATUS_LABELS, resolution_for, tickets_of_conversation
+from bot.service.tickets import (
+    STATUS_LABELS,
+    add_customer_detail,
+    add_detail_to,
+    resolution_for,
+    same_problem_ticket,
+    tickets_of_conversation,
+)
 
 FORM_SLOTS = (
     "complaint_category",
@@ -44,7 +53,7 @@ DESCRIPTION_MIN = {"zh": 8, "en": 25}
 TICKET_NUMBER = re.compile(r"\bT\d{6}-[A-Z0-9]{4}\b", re.IGNORECASE)
 
 
-def _draft(tracker: Tracker) -> dict[str, Any]:
+def draft_of(tracker: Tracker) -> dict[str, Any]:
     order = tracker.get_slot("complaint_order")
     return {
         "category": tracker.get_slot("complaint_category"),
@@ -58,7 +67,13 @@ def _reset() -> list[EventType]:
 
 
 class ActionComplaintStart(Action):
-    """Takes a complaint: to a person at once where the policy says so, else into the form."""
+    """Takes a complaint: to a person at once where the policy says so, else into the form.
+
+    It asks first when the message may as well be a question or a request for a person,
+    and keeps one ticket per problem: a further detail in the conversation goes to the
+    ticket it opened, and a new complaint about an order with a ticket from the last day
+    asks whether it is the same problem.
+    """
 
     def name(self) -> str:
         return "action_complaint_start"
@@ -68,16 +83,42 @@ class ActionComplaintStart(Action):
         lang = runtime.language(tracker)
         category = runtime.entity(tracker, "complaint_category")
         category = category if category in CATEGORIES else detect_category(text)
-        order_id = None
+        if category is None and doubtful_complaint(tracker):
+            ask_which(dispatcher, tracker, domain)
+            return []
+        in_words = not text.startswith("/")
         customer_id = tracker.get_slot("customer_id")
-        if customer_id:
-            with runtime.sessions()() as session:
-                order = find_own_order(session, customer_id, text)
-                order_id = order.id if order else None
-        described = category is not None and not text.startswith("/") and len(text) >= DESCRIPTION_MIN.get(lang, 25)
+        now = runtime.utcnow()
+        with runtime.sessions().begin() as session:
+            order = find_own_order(session, customer_id, text) if customer_id else None
+            order_id = order.id if order else None
+            earlier = same_problem_ticket(
+                session,
+                sender_id=tracker.sender_id,
+                customer_id=customer_id,
+                category=category,
+                order_id=order_id,
+                now=now,
+            )
+            choice = runtime.entity(tracker, "ticket_choice")
+            if earlier is not None and in_words and choice is None:
+                if earlier.sender_id == tracker.sender_id:
+                    add_customer_detail(session, earlier, text, now=now)
+                    dispatcher.utter_message(response="utter_detail_added", number=earlier.number)
+                    return []
+                _ask_same_problem(dispatcher, tracker, domain, earlier.number, text)
+                return []
+            if choice is not None and choice != NEW_PROBLEM:
+                same = add_detail_to(
+                    session, number=choice, customer_id=customer_id, sender_id=tracker.sender_id, text=text, now=now
+                )
+                if same is not None:
+                    dispatcher.utter_message(response="utter_detail_added", number=same.number)
+                    return []
+        described = category is not None and in_words and len(text) >= DESCRIPTION_MIN.get(lang, 25)
         draft = {"category": category, "order_id": order_id, "description": text if described else None}
         policy = runtime.tier_of(tracker).policy
-        if complaint_to_person_now(policy, category, runtime.settings().hours, runtime.utcnow()):
+        if complaint_to_person_now(policy, category, runtime.settings().hours, now):
             return [*_reset(), *escalate(dispatcher, tracker, reason="complaint", draft=draft)]
         events = _reset()
         events += [SlotSet("complaint_category", category), SlotSet("complaint_order", order_id)]
@@ -87,7 +128,26 @@ class ActionComplaintStart(Action):
         return [*events, FollowupAction("complaint_form")]
 
 
-class ValidateComplaintForm(FormValidationAction):
+# The "a new problem" button's value of ``ticket_choice``; the other buttons carry a ticket number.
+NEW_PROBLEM = "new"
+
+
+def _ask_same_problem(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], number: str, text: str
+) -> None:
+    lang = runtime.language(tracker)
+    buttons = [
+        {
+            "title": runtime.phrase(domain, title, lang).format(number=number),
+            "payload": "/complain"
+            + json.dumps({"ticket_choice": choice, "clarified": text[:CARRIED]}, ensure_ascii=False),
+        }
+        for choice, title in ((number, "utter_button_same_problem"), (NEW_PROBLEM, "utter_button_new_problem"))
+    ]
+    dispatcher.utter_message(response="utter_same_problem", number=number, buttons=buttons)
+
+
+class ValidateComplaintForm(LettingGoForm):
     def name(self) -> str:
         return "validate_complaint_form"
 
@@ -104,13 +164,19 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {}
         if runtime.is_cancel(value):
             return {"complaint_category": None, "complaint_cancelled": True}
         text = str(value or "").strip()
         category = text if text in CATEGORIES else None
         if category is None and text.isdigit() and 1 <= int(text) <= len(CATEGORIES):
             category = list(CATEGORIES)[int(text) - 1]
-        category = category or detect_category(text)
+        if category is None:
+            # A word like "refund" in a question does not make it a complaint about a refund.
+            if asks_a_question(tracker) or (interrupts(tracker, free_text=False) and not detect_category(text)):
+                return LET_GO
+            category = detect_category(text)
         if category is None:
             dispatcher.utter_message(response="utter_complaint_category_unclear")
             return {"complaint_category": None}
@@ -123,6 +189,8 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_order(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {}
         if runtime.is_cancel(value):
             return {"complaint_order": None, "complaint_cancelled": True}
         text = str(value or "").strip()
@@ -135,6 +203,8 @@ class ValidateComplaintForm(FormValidationAction):
                 return {"complaint_order": choices[int(text) - 1].id}
             order = find_own_order(session, customer_id, text)
         if order is None:
+            if interrupts(tracker, free_text=False):
+                return LET_GO
             dispatcher.utter_message(response="utter_complaint_order_unknown")
             return {"complaint_order": None}
         return {"complaint_order": order.id}
@@ -142,8 +212,12 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {}
         if runtime.is_cancel(value):
             return {"complaint_description": None, "complaint_cancelled": True}
+        if interrupts(tracker, free_text=True):
+            return LET_GO
         text = str(value or "").strip()
         if len(text) < 4:
             dispatcher.utter_message(response="utter_complaint_description_short")
@@ -184,7 +258,7 @@ class ActionSubmitComplaint(Action):
         if tracker.get_slot("complaint_cancelled"):
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return _reset()
-        draft = _draft(tracker)
+        draft = draft_of(tracker)
         if tracker.get_slot("complaint_route") == "person":
             return [*_reset(), *escalate(dispatcher, tracker, reason="complaint", draft=draft)]
         lang = runtime.language(tracker)
@@ -221,6 +295,7 @@ class ActionSubmitComplaint(Action):
 
 _SETTLEMENT_RESPONSES = {
     "delivered": "utter_delivery_shows_delivered",
+    "arrived_late": "utter_delivery_arrived_late",
     "late": "utter_delivery_late",
     "on_time": "utter_delivery_on_time",
     "refund_issued": "utter_refund_issued",
@@ -241,16 +316,8 @@ def _tell(dispatcher: CollectingDispatcher, settlement: Settlement, lang: str) -
         dispatcher.utter_message(response="utter_late_coupon", amount=runtime.money(settlement.coupon, lang))
 
 
-_STATUS = {
-    "placed": {"en": "placed, awaiting payment", "zh": "已下单，待付款"},
-    "paid": {"en": "paid, being packed", "zh": "已付款，正在打包"},
-    "shipped": {"en": "shipped, on its way", "zh": "已发货，运输中"},
-    "delivered": {"en": "delivered", "zh": "已签收"},
-}
-
-
 def _status_label(status: str, lang: str) -> str:
-    return _STATUS.get(status, {}).get(lang, status)
+    return ORDER_STATUS_LABELS.get(status, {}).get(lang, status)
 
 
 class ActionTicketStatus(Action):

@@ -2,7 +2,9 @@
 
 Confident: the answer and "did this help?". Unsure: the closest entries to pick
 from. Lost: an honest "I don't know", the question logged as a gap, and what the
-tier's policy offers instead.
+tier's policy offers instead, whatever intent the NLU gave the message: a product
+question taken, unsurely, for out-of-scope chat is still a gap supervisors see. Inside a form
+the answer comes without "did this help?", and the form resumes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.clarify import ask_which, torn_between_choices
 from actions.handoff import escalate
 from bot.db.session import Session
 from bot.service.escalation import ESCALATE, OFFER_PERSON, after_failure
@@ -28,8 +31,10 @@ logger = logging.getLogger(__name__)
 SUGGESTIONS = 3
 KB_ATTEMPTS_KEPT = 5
 # Messages the NLU did not take for a question still get an answer when the
-# knowledge base is sure; otherwise they get these replies, and no gap is logged.
+# knowledge base is sure; otherwise these replies instead of "I don't know".
 NOT_QUESTIONS = {"out_of_scope": "utter_out_of_scope", "nlu_fallback": "utter_default"}
+# Off-topic this surely (a broker, the weather) gets a polite no: not a gap, no ticket offered.
+OFF_TOPIC_SURE = 0.8
 
 
 def _bot_failed(
@@ -37,7 +42,6 @@ def _bot_failed(
     tracker: Tracker,
     *,
     attempts: list[dict[str, Any]] | None = None,
-    offer_ticket: bool = True,
     record: Callable[[Session], object] | None = None,
 ) -> list[EventType]:
     """Counts a turn the bot could not help with, and offers what the tier's policy allows instead.
@@ -62,7 +66,7 @@ def _bot_failed(
         return [SlotSet("bot_failures", failures), *escalate(dispatcher, tracker, reason="bot_failed", tried=tried)]
     if next_step == OFFER_PERSON:
         dispatcher.utter_message(response="utter_offer_ticket_or_human")
-    elif offer_ticket:
+    else:
         dispatcher.utter_message(response="utter_offer_ticket")
     return [SlotSet("bot_failures", failures)]
 
@@ -128,21 +132,34 @@ class ActionAnswerFaq(Action):
             )
             return [*events, _remember(tracker, _attempt(question, result, answered=True))]
         remembered = _remember(tracker, _attempt(question, result, answered=False))
-        intent = tracker.get_intent_of_latest_message()
-        if intent == "out_of_scope":
-            dispatcher.utter_message(response=NOT_QUESTIONS[intent])
-            return []
-        if intent == "nlu_fallback":
-            dispatcher.utter_message(response=NOT_QUESTIONS[intent])
-            return [remembered, *_bot_failed(dispatcher, tracker, attempts=remembered["value"], offer_ticket=False)]
-        if best and result.confidence >= settings.kb_suggest_threshold:
+        intent = tracker.latest_message.get("intent") or {}
+        intent_name = str(intent.get("name"))
+        in_form = tracker.active_loop_name is not None
+        if intent_name == "nlu_fallback" and not in_form and torn_between_choices(tracker):
+            ask_which(dispatcher, tracker, domain)
+            return [remembered]
+        off_topic = intent_name == "out_of_scope" and float(intent.get("confidence") or 0) >= OFF_TOPIC_SURE
+        if best and result.confidence >= settings.kb_suggest_threshold and not off_topic:
             buttons = [
                 {"title": hit.entry.question_in(lang), "payload": f'/faq{{"faq_id": "{hit.entry.id}"}}'}
                 for hit in result.hits
             ]
             dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons)
             return [SlotSet("last_faq", None), remembered]
-        return [remembered, *self._unknown(dispatcher, tracker, best.score if best else None, remembered["value"])]
+        if off_topic:
+            dispatcher.utter_message(response=NOT_QUESTIONS[intent_name])
+            return [remembered]
+        return [
+            remembered,
+            *self._unknown(
+                dispatcher,
+                tracker,
+                best.score if best else None,
+                remembered["value"],
+                reply=NOT_QUESTIONS.get(intent_name, "utter_faq_unknown"),
+                offer=not in_form,
+            ),
+        ]
 
     def _answer(
         self,
@@ -156,7 +173,11 @@ class ActionAnswerFaq(Action):
         confidence: float | None = None,
     ) -> list[EventType]:
         _, answer = entry.answer_in(lang)
-        dispatcher.utter_message(response="utter_faq_answer", answer=answer)
+        if tracker.active_loop_name is not None:
+            # The form's question follows: a "did this help?" would be taken for its answer.
+            dispatcher.utter_message(response="utter_faq_answer_only", answer=answer)
+        else:
+            dispatcher.utter_message(response="utter_faq_answer", answer=answer)
         with runtime.sessions().begin() as session:
             runtime.note_outcome(session, tracker, SELF_SERVED)
             record_answer(
@@ -168,6 +189,8 @@ class ActionAnswerFaq(Action):
                 question=question,
                 confidence=confidence,
             )
+        if tracker.active_loop_name is not None:
+            return []
         return [SlotSet("last_faq", {"entry_id": entry.id, "score": score, "question": question})]
 
     @staticmethod
@@ -176,7 +199,11 @@ class ActionAnswerFaq(Action):
         tracker: Tracker,
         score: float | None,
         attempts: list[dict[str, Any]] | None = None,
+        *,
+        reply: str = "utter_faq_unknown",
+        offer: bool = True,
     ) -> list[EventType]:
+        """Logs the message as a gap; ``offer`` counts the turn as failed, with the tier's offer."""
         gap = partial(
             record_gap,
             sender_id=tracker.sender_id,
@@ -186,7 +213,11 @@ class ActionAnswerFaq(Action):
             question=runtime.text(tracker),
             best_score=score,
         )
-        dispatcher.utter_message(response="utter_faq_unknown")
+        dispatcher.utter_message(response=reply)
+        if not offer:
+            with runtime.sessions().begin() as session:
+                gap(session)
+            return [SlotSet("last_faq", None)]
         return [SlotSet("last_faq", None), *_bot_failed(dispatcher, tracker, attempts=attempts, record=gap)]
 
 

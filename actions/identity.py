@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
     ActionExecuted,
     EventType,
@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.forms import LET_GO, LettingGoForm, interrupts
 from bot.service.binding import bind
 from bot.service.handoffs import open_handoff_of
 from bot.service.outcomes import ABANDONED, ESCALATED, record_outcome
@@ -128,7 +129,7 @@ class ActionBindStart(Action):
         return [*(SlotSet(name, None) for name in BIND_SLOTS), FollowupAction("bind_form")]
 
 
-class ValidateBindForm(FormValidationAction):
+class ValidateBindForm(LettingGoForm):
     def name(self) -> str:
         return "validate_bind_form"
 
@@ -140,9 +141,14 @@ class ValidateBindForm(FormValidationAction):
     def validate_bind_member_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {}
         if runtime.is_cancel(value):
             return {"bind_member_id": None, "bind_cancelled": True}
         member_id = str(value or "").strip()
+        # Member numbers carry digits: a word alone is the customer saying something else.
+        if not re.search(r"\d", member_id) and interrupts(tracker, free_text=False):
+            return LET_GO
         if not re.fullmatch(r"[A-Za-z0-9-]{3,32}", member_id):
             dispatcher.utter_message(response="utter_bind_member_id_format")
             return {"bind_member_id": None}
@@ -151,9 +157,13 @@ class ValidateBindForm(FormValidationAction):
     def validate_bind_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {}
         if runtime.is_cancel(value):
             return {"bind_phone_last4": None, "bind_cancelled": True}
         digits = str(value or "").strip()
+        if not re.fullmatch(r"\d{4}", digits) and interrupts(tracker, free_text=False):
+            return LET_GO
         if not re.fullmatch(r"\d{4}", digits):
             dispatcher.utter_message(response="utter_bind_phone_format")
             return {"bind_phone_last4": None}

@@ -6,6 +6,7 @@ and the database are read when the first action runs.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -152,8 +153,13 @@ def open_ticket_for(
 
 
 def text(tracker: Tracker) -> str:
-    """What the customer wrote in the latest message, trimmed."""
-    return (tracker.latest_message.get("text") or "").strip()
+    """What the customer wrote in the latest message, trimmed.
+
+    A button that asked what they meant (actions/clarify.py) carries their earlier message
+    as the ``clarified`` entity: that is what they wrote.
+    """
+    clarified = entity(tracker, "clarified")
+    return (clarified if clarified is not None else tracker.latest_message.get("text") or "").strip()
 
 
 def entity(tracker: Tracker, name: str) -> str | None:
@@ -162,21 +168,20 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return None if value is None else str(value)
 
 
-# What a customer says to leave a form (a complaint, a binding) half-filled.
-CANCEL_WORDS = {
-    "cancel",
-    "stop",
-    "quit",
-    "never mind",
-    "nevermind",
-    "forget it",
-    "取消",
-    "算了",
-    "不用了",
-    "不投诉了",
-    "退出",
-}
+# What a customer says, as the whole message, to leave a form (a complaint, a binding) half-filled.
+_CANCEL = re.compile(
+    r"(?:(?:no|nah|ok|okay|oh|well|actually) )*"
+    r"(?:cancel(?: (?:it|that|this|the complaint|my complaint))?|stop|quit|exit|never ?mind|forget (?:it|about it)"
+    r"|no thanks|not anymore|i changed my mind|drop it|leave it"
+    r"|i (?:don'?t|do not) want to (?:complain|continue|go on|do this)(?: anymore)?)"
+    r"(?: (?:please|thanks|thank you|then))*"
+    r"|(?:那|那就|还是)?(?:取消|算了|不用了|不投诉了|退出|没事了|不需要了|不要了|先不了|不弄了|不想投诉了|我不想投诉了|取消投诉|不绑定了)"
+    r"(?: ?(?:吧|啦|了|谢谢|谢了))*"
+)
 
 
 def is_cancel(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower().rstrip(".!。！") in CANCEL_WORDS
+    if not isinstance(value, str):
+        return False
+    said = re.sub(r"[\s,，、;；]+", " ", value.strip().lower().strip(".!?,。！？，~ "))
+    return _CANCEL.fullmatch(said) is not None

@@ -48,9 +48,16 @@ def add_handoff(
 
 
 def add_ticket(
-    session: Session, tiers: TierConfig, *, sender: str, customer_id: str | None, status: str = "open"
+    session: Session,
+    tiers: TierConfig,
+    *,
+    sender: str,
+    customer_id: str | None,
+    status: str = "open",
+    category: str = "other",
+    order_id: str | None = None,
 ) -> Ticket:
-    """A guest-tier ticket of category "other" opened in conversation ``sender``."""
+    """A guest-tier ticket (by default of category "other", about no order) opened in conversation ``sender``."""
     ticket = open_ticket(
         session,
         policy=tiers.guest.policy,
@@ -59,12 +66,26 @@ def add_ticket(
         channel="rest",
         customer_id=customer_id,
         language="en",
-        category="other",
-        order_id=None,
+        category=category,
+        order_id=order_id,
         description="it broke",
     )
     ticket.status = status
     return ticket
+
+
+def add_order(session: Session, order_id: str, customer_id: str, *, days_ago: int, items: str = "Lamp x1") -> Order:
+    """A ¥59 order placed ``days_ago`` and shipped, its parcel on the way."""
+    order = Order(
+        id=order_id,
+        customer_id=customer_id,
+        placed_at=date.today() - timedelta(days=days_ago),
+        amount=Decimal("59.00"),
+        status="shipped",
+        items=items,
+    )
+    session.add(order)
+    return order
 
 
 def add_customer(

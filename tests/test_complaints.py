@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import Order
-from bot.service.complaints import detect_category, find_own_order, open_ticket, settle
+from bot.service.complaints import detect_category, open_ticket, settle
+from bot.service.orders import find_own_order
 from bot.service.tickets import tickets_of_conversation
 from tests.factories import add_customer, add_ticket
 
@@ -190,7 +191,7 @@ def test_a_parcel_that_arrived_late_earns_the_coupon_and_one_on_time_none(sessio
             )
         )
     late = _late_delivery(session, tiers, "D1", date(2026, 11, 30))
-    assert (late.case, late.days_late, late.coupon, late.expected) == ("delivered", 4, 10, date(2026, 11, 15))
+    assert (late.case, late.days_late, late.coupon, late.expected) == ("arrived_late", 4, 10, date(2026, 11, 15))
     on_time = _late_delivery(session, tiers, "D2", date(2026, 11, 30))
     assert (on_time.case, on_time.days_late, on_time.coupon) == ("delivered", 0, 0)
 

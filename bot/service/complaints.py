@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Order, Ticket, utcnow
-from bot.service.orders import delivery_of, find_own_order, orders_for_choice
+from bot.service.orders import delivery_of
 from bot.service.tiers import Policy
 
 __all__ = [
@@ -26,9 +26,7 @@ __all__ = [
     "TicketReceipt",
     "category_label",
     "detect_category",
-    "find_own_order",
     "open_ticket",
-    "orders_for_choice",
     "settle",
 ]
 
@@ -96,8 +94,8 @@ class TicketReceipt:
 class Settlement:
     """What the bot tells at once of a complaint's order, as a service desk settles the standard cases.
 
-    ``case`` is "delivered" (the carrier shows it delivered), "late" or "on_time"
-    (still on its way), "refund_issued", "refund_after_inspection" or "refund_not_started";
+    ``case`` is "delivered" (the carrier shows it delivered in time), "arrived_late",
+    "late" or "on_time" (still on its way), "refund_issued", "refund_after_inspection" or "refund_not_started";
     ``coupon`` is the tier's for the days the parcel is, or arrived, past its promised date.
     """
 
@@ -128,7 +126,10 @@ def settle(
         if delivery.closed:
             # Cancelled, refunded or sent back: no parcel is on its way, so no standard case.
             return None
-        case = "delivered" if delivery.delivered else "late" if delivery.days_late else "on_time"
+        if delivery.delivered:
+            case = "arrived_late" if delivery.days_late else "delivered"
+        else:
+            case = "late" if delivery.days_late else "on_time"
         # A parcel that arrived late earns the same coupon as one still on its way.
         return Settlement(
             case,

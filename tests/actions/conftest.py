@@ -54,11 +54,23 @@ def tracker(
     slots: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
     channel: str = "rest",
+    intent: str = "x",
+    confidence: float = 1.0,
+    ranking: dict[str, float] | None = None,
+    form: str | None = None,
 ) -> Tracker:
-    """A tracker as Rasa sends it: the latest message and the slots the action reads."""
-    latest = {"text": text, "intent": {"name": "x", "confidence": 1.0}, "entities": entities or []}
+    """A tracker as Rasa sends it: the latest message (with the NLU's ``intent`` and ``ranking``),
+    the slots the action reads, and the ``form`` active, if any."""
+    ranked = ranking or {intent: confidence}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": name, "confidence": c} for name, c in ranked.items()],
+        "entities": entities or [],
+    }
     events = [{"event": "user", "text": text, "input_channel": channel, "parse_data": latest}]
-    return Tracker(sender, {"language": "en", **(slots or {})}, latest, events, False, None, {}, "action_listen")
+    loop = {"name": form} if form else {}
+    return Tracker(sender, {"language": "en", **(slots or {})}, latest, events, False, None, loop, "action_listen")
 
 
 def run(

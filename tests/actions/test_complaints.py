@@ -1,13 +1,10 @@
-from datetime import date, timedelta
-from decimal import Decimal
-
 import yaml
 
 from actions.complaints import ActionAskComplaintOrder, ActionSubmitComplaint, ActionTicketStatus
-from bot.db.models import Order, Ticket
+from bot.db.models import Ticket
 from bot.settings import ROOT
 from tests.actions.conftest import run, tracker
-from tests.factories import add_customer, add_ticket
+from tests.factories import add_customer, add_order, add_ticket
 
 
 def _open(db, tiers, sender, customer_id):
@@ -40,16 +37,7 @@ def test_a_ticket_number_that_is_not_theirs_shows_nothing(db, tiers):
 def test_a_late_parcel_complaint_becomes_a_ticket_with_the_tiers_coupon(db, tiers):
     with db.begin() as session:
         add_customer(session, "C1", name="Ann", orders=1, spend=100, days_ago=40)
-        session.add(
-            Order(
-                id="LATE1",
-                customer_id="C1",
-                placed_at=date.today() - timedelta(days=12),
-                amount=Decimal("59.00"),
-                status="shipped",
-                items="Lamp x1",
-            )
-        )
+        add_order(session, "LATE1", "C1", days_ago=12)
     slots = {
         "customer_id": "C1",
         "tier": "normal",
