@@ -139,6 +139,10 @@ def _seed(url: str, tiers_file: Path) -> dict[str, str]:
                 amount=Decimal("259.00"),
                 status="shipped",
                 items="Desk lamp x1",
+                shipment_status="in_transit",
+                carrier="SF Express",
+                tracking_number="SF1234567890123",
+                shipped_at=date.today() - timedelta(days=8),
             )
         )
         recompute_tiers(session, tiers=load_tiers(tiers_file), today=date.today())
@@ -192,6 +196,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatf
     started = start_all(settings, var_dir / "logs")
     yield Stack(settings, processes=started, agent_tokens=tokens)
     stop_all(started)
+
+
+@pytest.fixture
+def webhook(stack) -> str:
+    """The WeChat channel's webhook."""
+    return f"{stack.settings.rasa_url}/webhooks/wechat/webhook"
+
+
+@pytest.fixture
+def openid() -> str:
+    """A WeChat user of the official account, new to it."""
+    return f"o{uuid.uuid4().hex[:27]}"
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:

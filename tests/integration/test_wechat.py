@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
@@ -11,16 +9,6 @@ from tests.integration.conftest import wait_for
 from tests.integration.wechat_platform import TOKEN
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def webhook(stack) -> str:
-    return f"{stack.settings.rasa_url}/webhooks/wechat/webhook"
-
-
-@pytest.fixture
-def openid() -> str:
-    return f"o{uuid.uuid4().hex[:27]}"
 
 
 def test_url_verification_echoes_only_a_correct_signature(webhook, wechat_platform):
