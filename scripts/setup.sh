@@ -58,14 +58,19 @@ make_venv() {
 }
 
 # Debian packages the tests start themselves: chromium for the browser tests (driven by
-# Playwright; a CJK font lets their screenshots show Chinese) and Redis for the replica tests.
+# Playwright; a CJK font lets their screenshots show Chinese), Redis for the replica tests and
+# PostgreSQL for the tests on it (tests/postgres.py starts a cluster of its own from
+# /usr/lib/postgresql/<version>/bin; the package's own cluster is not used).
 ensure_test_packages() {
-  command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && command -v redis-server >/dev/null 2>&1 && return
+  command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && command -v redis-server >/dev/null 2>&1 \
+    && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
+  local packages="chromium fonts-wqy-zenhei redis-server postgresql"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing chromium, a Chinese font and redis-server for the tests ..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei redis-server >/dev/null
+    echo "installing chromium, a Chinese font, redis-server and postgresql for the tests ..."
+    # shellcheck disable=SC2086
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
   else
-    echo "warning: the browser and replica tests need: sudo apt-get install chromium fonts-wqy-zenhei redis-server" >&2
+    echo "warning: the browser, replica and PostgreSQL tests need: sudo apt-get install $packages" >&2
   fi
 }
 

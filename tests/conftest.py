@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -9,9 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.db.migrate import upgrade
-from bot.db.session import sessions_for
+from bot.db.session import engine_for, sessions_for
 from bot.service.tiers import TierConfig, load_tiers
 from bot.settings import ROOT
+from tests.postgres import PostgresCluster, PostgresMissing
 
 SECRET = "test-identity-secret"
 
@@ -42,3 +44,33 @@ def db_url(tmp_path: Path, migrated_db: Path) -> str:
 def session(db_url: str) -> Iterator[Session]:
     with sessions_for(db_url).begin() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the run (tests/postgres.py), started when a test first asks."""
+    try:
+        cluster = PostgresCluster().start()
+    except PostgresMissing as missing:
+        pytest.fail(str(missing))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_pg(postgres: PostgresCluster) -> str:
+    """A PostgreSQL database at the newest migration, the template each test's copy is made from."""
+    url = postgres.create_database("migrated")
+    upgrade(url)
+    # A database is copied only while nobody is connected to it.
+    engine_for(url).dispose()
+    return "migrated"
+
+
+_pg_databases = itertools.count()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresCluster, migrated_pg: str) -> str:
+    """A PostgreSQL database of the test's own at the newest migration."""
+    return postgres.create_database(f"test_{next(_pg_databases)}", template=migrated_pg)
