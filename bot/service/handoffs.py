@@ -355,7 +355,10 @@ def expire_overdue(
     """Turns handoffs no agent accepted within ``timeout`` into tickets; the customer is told."""
     now = now or utcnow()
     overdue = session.scalars(
-        select(Handoff).where(Handoff.status == WAITING, Handoff.created_at <= now - timeout).with_for_update()
+        select(Handoff)
+        .where(Handoff.status == WAITING, Handoff.created_at <= now - timeout)
+        # Another worker's, or an agent accepting it: theirs to finish; this one is left for the next pass.
+        .with_for_update(skip_locked=True)
     ).all()
     for handoff in overdue:
         _to_ticket(session, handoff, tiers=tiers, status=EXPIRED, now=now)
@@ -371,15 +374,12 @@ def convert_to_ticket(session: Session, handoff_id: int, agent: AgentRef, *, tie
     return ticket
 
 
-def pending_deliveries(session: Session) -> list[HandoffMessage]:
-    """Agent and system messages not yet delivered, oldest first per conversation."""
-    return list(
-        session.scalars(
-            select(HandoffMessage)
-            .where(HandoffMessage.author != "customer", HandoffMessage.delivered_at.is_(None))
-            .order_by(HandoffMessage.handoff_id, HandoffMessage.id)
-        )
-    )
+def pending_deliveries(session: Session, sender_id: str | None = None) -> list[HandoffMessage]:
+    """Agent and system messages not yet delivered, of one conversation or of all; oldest first per conversation."""
+    query = select(HandoffMessage).where(HandoffMessage.author != "customer", HandoffMessage.delivered_at.is_(None))
+    if sender_id is not None:
+        query = query.join(Handoff).where(Handoff.sender_id == sender_id)
+    return list(session.scalars(query.order_by(HandoffMessage.handoff_id, HandoffMessage.id)))
 
 
 # What agents read: one shape for the console's pages, its API and its live events.

@@ -168,11 +168,9 @@ def resolution_for(session: Session, *, update_id: int, sender_id: str) -> Ticke
     return update if update is not None and update.ticket.sender_id == sender_id else None
 
 
-def pending_ticket_updates(session: Session) -> list[TicketUpdate]:
-    return list(
-        session.scalars(
-            select(TicketUpdate)
-            .where(TicketUpdate.notify.is_(True), TicketUpdate.delivered_at.is_(None))
-            .order_by(TicketUpdate.id)
-        )
-    )
+def pending_ticket_updates(session: Session, sender_id: str | None = None) -> list[TicketUpdate]:
+    """Updates the customer is to be told of and was not yet, of one conversation or of all; oldest first."""
+    query = select(TicketUpdate).where(TicketUpdate.notify.is_(True), TicketUpdate.delivered_at.is_(None))
+    if sender_id is not None:
+        query = query.join(Ticket).where(Ticket.sender_id == sender_id)
+    return list(session.scalars(query.order_by(TicketUpdate.id)))

@@ -24,6 +24,7 @@ from bot.worker.delivery import Delivery
 from bot.worker.expiry import expire
 from bot.worker.loop import Job, Loop
 from bot.worker.pruning import Pruning
+from bot.worker.turns import turn_for
 from bot.worker.webhook import EscalationWebhook
 
 __all__ = ["jobs", "main"]
@@ -59,7 +60,12 @@ def main() -> None:
     settings = load_settings()
     with httpx.Client(timeout=30) as http:
         tiers = load_tiers(settings.tiers_file)
-        loop = Loop(sessions_for(settings.database_url), jobs(settings, tiers, http), POLL_SECONDS)
+        loop = Loop(
+            sessions_for(settings.database_url),
+            jobs(settings, tiers, http),
+            POLL_SECONDS,
+            turn=turn_for(settings.database_url),
+        )
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: loop.stop())
         signal.signal(signal.SIGUSR1, lambda *_: loop.wake())

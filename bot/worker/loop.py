@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.worker.turns import Turn
 
 __all__ = ["Job", "Loop"]
 
@@ -18,14 +21,25 @@ Job = Callable[[Session], int]
 
 
 class Loop:
-    def __init__(self, sessions: sessionmaker[Session], jobs: Mapping[str, Job], interval: float) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        jobs: Mapping[str, Job],
+        interval: float,
+        turn: Turn = contextlib.nullcontext,
+    ) -> None:
         self.sessions = sessions
         self.jobs = jobs
         self.interval = interval
+        self.turn = turn
         self._wake = threading.Event()
         self._stopping = False
 
     def run_once(self) -> None:
+        with self.turn():
+            self._pass()
+
+    def _pass(self) -> None:
         for name, job in self.jobs.items():
             try:
                 with self.sessions() as session:
