@@ -12,7 +12,16 @@ it. Here:
   ``session_request`` is refused;
 - a message's text is bounded, and so are its metadata (only the keys the bot
   reads) and the number of a conversation's messages waiting for their turn:
-  the customer is told politely instead.
+  the customer is told politely instead;
+- with ``redis_url`` (``REDIS_URL``), the replicas of the Rasa server share
+  python-socketio's Redis manager, so a message sent on one (an agent's, through
+  ``output_channel=latest``) reaches the customer's socket wherever it is
+  connected. The conversation ids verify on every replica that has the same
+  secret, and a socket that reconnects to another replica asks for its id again
+  there, so sockets need no shared state; but socket.io's HTTP long-polling sends
+  each socket's requests to the process that opened it, so the load balancer
+  must keep a client on one replica (sticky sessions) unless it uses WebSocket
+  alone. Redis must be private to the servers: its messages are pickles.
 
 This module runs inside the Rasa server: it imports only what ``.venv-rasa`` has.
 """
@@ -24,10 +33,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
-from socketio import AsyncServer
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.rasa_addons.channels import session_ids
 from bot.rasa_addons.channels.limits import Busy, ConversationQueue, Refused, notice, socket_message
@@ -57,19 +68,31 @@ class SignedSocketIOInput(SocketIOInput):
             namespace=credentials.get("namespace"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             metadata_key=credentials.get("metadata_key", "metadata"),
+            # credentials.yml: redis_url: ${REDIS_URL}; empty: this replica alone.
+            redis_url=str(credentials.get("redis_url") or ""),
         )
 
-    def __init__(self, secret: str, **kwargs: Any) -> None:
+    def __init__(self, secret: str, redis_url: str = "", **kwargs: Any) -> None:
         # Persistence is what makes a conversation outlive a reload, so it is always on.
         super().__init__(session_persistence=True, **kwargs)
         self.secret = secret
+        self.redis_url = redis_url
         self.queue = ConversationQueue()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
-        sio = self.sio
-        assert sio is not None  # set by super().blueprint
-        # Replace Rasa's two handlers that trust the client's id with ours.
+        # Rasa's blueprint, with the Redis manager when configured, and our handlers for the two
+        # events whose ids Rasa trusts. Rasa's connect handler checks JWTs, which this channel has none of.
+        manager = AsyncRedisManager(self.redis_url) if self.redis_url else None
+        # cors_allowed_origins=[] as in Rasa: the widget sits on the company's site, another origin.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        # get_output_channel (output_channel=latest) sends through it.
+        self.sio = sio
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
         sio.on("session_request", self._session_request(sio), namespace=self.namespace)
         sio.on(self.user_message_evt, self._message_handler(sio, on_new_message), namespace=self.namespace)
         return webhook
