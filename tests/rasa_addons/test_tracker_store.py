@@ -1,0 +1,72 @@
+"""The tracker store endpoints.yml names, run where Rasa runs (.venv-rasa): conversations kept on SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from bot.settings import ROOT
+
+PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+# Makes the store from endpoints.yml as `rasa run` does, saves a conversation, and reads it
+# back from a second store (another replica, or the server after a restart).
+SCRIPT = """
+import asyncio, json, sqlite3, sys
+from rasa.core.tracker_store import create_tracker_store
+from rasa.core.utils import AvailableEndpoints
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+async def main():
+    endpoints = AvailableEndpoints.read_endpoints("endpoints.yml")
+    store = create_tracker_store(endpoints.tracker_store, Domain.empty())
+    tracker = DialogueStateTracker("customer-1", [])
+    tracker.update(UserUttered("where is my order"))
+    tracker.update(BotUttered("Your order O123 is on its way."))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    again = await create_tracker_store(endpoints.tracker_store, Domain.empty()).retrieve("customer-1")
+    print(json.dumps({
+        "store": type(store).__module__ + "." + type(store).__name__,
+        "texts": [e.text for e in again.events if isinstance(e, (UserUttered, BotUttered))],
+        "journal": sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode").fetchone()[0],
+    }))
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> dict:
+    db = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONPATH": str(ROOT),
+        "TRACKER_STORE_URL": f"sqlite:///{db}",
+        "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook",
+        "ACTION_TOKEN": "unused",
+    }
+    result = subprocess.run(
+        [str(PYTHON), "-c", SCRIPT, str(db)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_endpoints_yml_names_our_store_and_rasa_finds_it(stored):
+    # Rasa falls back to a store in memory, with only a warning, when it cannot load the one named.
+    assert stored["store"] == "bot.rasa_addons.tracker_store.SQLTrackerStore"
+
+
+def test_a_saved_conversation_is_read_back_by_another_store(stored):
+    assert stored["texts"] == ["where is my order", "Your order O123 is on its way."]
+
+
+def test_the_sqlite_file_is_in_wal_mode(stored):
+    assert stored["journal"] == "wal"
