@@ -1,7 +1,9 @@
 """The real Rasa server, action server and console, started once for these tests.
 
 They run on free ports against a database of their own, with the model that
-``make test`` trained.
+``make test`` trained. The tests of the modules in ON_POSTGRESQL run twice: on
+SQLite, the default, and on a throwaway PostgreSQL cluster (tests/postgres.py)
+holding both the business database and Rasa's tracker store.
 """
 
 from __future__ import annotations
@@ -33,9 +35,35 @@ from knowledge.index import current_build
 from tests.factories import add_customer
 from tests.integration import wechat_platform as wechat
 from tests.integration.wechat_platform import WeChatPlatform
+from tests.postgres import PostgresCluster
 
 SECRET = "integration-identity-secret-0123456789"
 PASSWORD = "correct-horse-battery"
+
+# The modules whose tests the database shapes: tickets, handoffs and the delivery of agents'
+# messages, handoff expiry, WeChat's record of messages taken, the console's pages. The rest
+# (answers, security at the edges, the browser widget) run on SQLite alone, which keeps the
+# second run to a few minutes.
+ON_POSTGRESQL = frozenset(
+    {
+        "test_complaints",
+        "test_console_browser",
+        "test_console_tickets",
+        "test_handoff",
+        "test_out_of_hours",
+        "test_wechat",
+    }
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses the stack runs on SQLite; those of ON_POSTGRESQL on PostgreSQL too."""
+    if "stack" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rpartition(".")[2]
+    databases = ["sqlite", "postgresql"] if module in ON_POSTGRESQL else ["sqlite"]
+    # Session-scoped, so pytest runs every test of one database before starting the stack on the other.
+    metafunc.parametrize("stack", databases, indirect=True, scope="session")
 
 
 @dataclass
@@ -159,11 +187,27 @@ def wechat_platform() -> Iterator[WeChatPlatform]:
     platform.close()
 
 
+def _databases(request: pytest.FixtureRequest, var_dir: Path) -> dict[str, str]:
+    """The stack's two stores on ``request.param``: SQLite files in ``var_dir`` (the default), or PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    # Named after the folder, which is new each time the stack starts.
+    suffix = var_dir.name.lower()
+    return {
+        "DATABASE_URL": cluster.create_database(f"bot_{suffix}"),
+        "TRACKER_STORE_URL": cluster.create_database(f"tracker_{suffix}"),
+    }
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatform) -> Iterator[Stack]:
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatform
+) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("var")
     settings = load_settings(
         {
+            **_databases(request, var_dir),
             "BOT_VAR_DIR": str(var_dir),
             "IDENTITY_SECRET": SECRET,
             "RASA_TOKEN": "integration-rasa-token-0123456789abcdef",
