@@ -17,8 +17,8 @@ from bot.settings import ROOT, Settings, load_settings
 
 
 @contextmanager
-def running_stack(*, demo_customers: bool = False) -> Iterator[Settings]:
-    """Every process started in demo mode on a throwaway database, with the built knowledge base."""
+def running_stack(*, demo_customers: bool = False, kb_dir: Path = ROOT / "var" / "kb") -> Iterator[Settings]:
+    """Every process started in demo mode on a throwaway database, with the knowledge base built in ``kb_dir``."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             {
@@ -28,7 +28,7 @@ def running_stack(*, demo_customers: bool = False) -> Iterator[Settings]:
                 "RASA_PORT": str(free_port()),
                 "ACTION_PORT": str(free_port()),
                 "CONSOLE_PORT": str(free_port()),
-                "KB_DIR": str(ROOT / "var" / "kb"),
+                "KB_DIR": str(kb_dir),
             }
         )
         upgrade(settings.database_url)

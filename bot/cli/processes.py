@@ -26,9 +26,10 @@ import psutil
 from bot.settings import ROOT, Settings
 from bot.worker import READY
 
-__all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "start_all", "stop_all"]
+__all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "start", "start_all", "stop_all"]
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 
 def free_port() -> int:
@@ -89,6 +90,8 @@ class Process:
     health_url: str | None = None
     ready_text: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    # Another project's process (a benchmark's baseline bot) runs from that project's folder.
+    cwd: Path = ROOT
     popen: subprocess.Popen | None = None
     # Where this start's lines begin in the log, which earlier starts wrote to too.
     log_start: int = field(default=0, init=False)
@@ -124,7 +127,7 @@ class Process:
         # terminal reaches only us, who stop the processes in order.
         self.popen = subprocess.Popen(
             self.args,
-            cwd=ROOT,
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -276,7 +279,11 @@ def check_ports(planned: list[Process]) -> None:
 
 def start_all(settings: Settings, log_dir: Path, timeout: float = 240) -> list[Process]:
     """Start every process and return once all answer; on failure, stop those started."""
-    started = processes(settings, log_dir)
+    return start(processes(settings, log_dir), timeout)
+
+
+def start(started: list[Process], timeout: float = 240) -> list[Process]:
+    """Start ``started`` in order and return them once all answer; on failure, stop them."""
     check_ports(started)
     try:
         for process in started:
