@@ -93,6 +93,15 @@ class SignedSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        if manager is not None:
+
+            @webhook.after_server_start
+            async def listen(*_: Any) -> None:
+                # python-socketio subscribes to Redis at the first connection, and the answer to that
+                # socket's session_request could be published before it has: subscribe at the start.
+                sio.manager_initialized = True
+                manager.initialize()
+
         sio.on("session_request", self._session_request(sio), namespace=self.namespace)
         sio.on(self.user_message_evt, self._message_handler(sio, on_new_message), namespace=self.namespace)
         return webhook
