@@ -2,7 +2,12 @@
 
 The action server writes handoffs and customer messages to the database, so the
 stream watches the database: once a second it compares what a page shows with
-what is there and sends only the changes.
+what is there and sends only the changes. The database is the one place every
+writer meets (consoles, action servers, the worker), so a change made anywhere
+reaches every page, whichever console replica serves it, within about a second,
+and no replica needs a message bus. Measured by ``bench/console_events.py``: a
+page's poll is two indexed queries, about 1.6 ms of a console's CPU, so one
+console process follows some 200 open pages with a third of a core.
 """
 
 from __future__ import annotations
