@@ -51,6 +51,7 @@ def stored(tmp_path_factory) -> dict:
         "TRACKER_STORE_URL": f"sqlite:///{db}",
         "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook",
         "ACTION_TOKEN": "unused",
+        "REDIS_URL": "",
     }
     result = subprocess.run(
         [str(PYTHON), "-c", SCRIPT, str(db)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
