@@ -1,0 +1,104 @@
+"""The dense featurizer, run where Rasa runs (.venv-rasa): what it gives the classifier."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from bot.settings import ROOT
+
+PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+
+# Featurises messages as a pipeline would and prints what the classifier gets.
+SCRIPT = """
+import json, sys
+import numpy as np
+from unittest.mock import Mock
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from bot.rasa_addons.nlu.e5_featurizer import E5Featurizer, engine
+
+def component(**config):
+    return E5Featurizer.create({**E5Featurizer.get_default_config(), **config}, Mock(), Mock(), Mock(node_name="e5"))
+
+texts = json.loads(sys.argv[1])
+messages = [Message(data={"text": t}) for t in texts]
+component().process_training_data(TrainingData(training_examples=messages))
+features = {}
+for text, message in zip(texts, messages):
+    sequence, sentence = message.get_dense_features("text")
+    features[text] = None if sentence is None else {
+        "shape": list(sentence.features.shape), "has_sequence": sequence is not None,
+        "vector": sentence.features[0].tolist(),
+    }
+scaled = Message(data={"text": texts[0]})
+component(scale=3.0).process([scaled])
+refused = []
+for bad in ({"side": "document"}, {"scale": 0}, {"threads": 0}):
+    try:
+        component(**bad)
+    except InvalidConfigException as error:
+        refused.append(str(error))
+component(); component()
+print(json.dumps({
+    "features": features,
+    "scaled_norm": float(np.linalg.norm(scaled.get_dense_features("text")[1].features)),
+    "refused": refused,
+    "engines": engine.cache_info().currsize,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def featurised() -> dict:
+    texts = ["where is my parcel", "我的快递到哪了", "tell me a joke", "   "]
+    result = subprocess.run(
+        [str(PYTHON), "-c", SCRIPT, json.dumps(texts)], env=ENV, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def similarity(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b))
+
+
+@pytest.mark.model
+def test_each_message_gets_one_normalised_384_d_sentence_vector(featurised):
+    found = featurised["features"]["where is my parcel"]
+    assert found["shape"] == [1, 384] and not found["has_sequence"]
+    assert similarity(found["vector"], found["vector"]) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.model
+def test_the_same_request_in_chinese_lies_nearer_than_another_request_in_english(featurised):
+    found = featurised["features"]
+    english, chinese, joke = (found[t]["vector"] for t in ("where is my parcel", "我的快递到哪了", "tell me a joke"))
+    assert similarity(english, chinese) > similarity(english, joke) + 0.05
+
+
+@pytest.mark.model
+def test_a_blank_message_gets_no_features_instead_of_an_error(featurised):
+    assert featurised["features"]["   "] is None
+
+
+@pytest.mark.model
+def test_scale_sets_the_vector_length(featurised):
+    assert featurised["scaled_norm"] == pytest.approx(3.0, abs=1e-2)
+
+
+@pytest.mark.model
+def test_a_wrong_setting_is_refused_with_its_name(featurised):
+    refused = featurised["refused"]
+    assert len(refused) == 3
+    assert "side" in refused[0] and "scale" in refused[1] and "threads" in refused[2]
+
+
+@pytest.mark.model
+def test_components_in_one_process_share_one_engine(featurised):
+    assert featurised["engines"] == 1
