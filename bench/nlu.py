@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.nlu [--evaldata ../shared/evaldata] [--config config.yml] [--model nlu.tar.gz]
         [--predictions out.jsonl]
 
-Trains an NLU-only model on data/nlu with the project's config.yml, or another pipeline
-to compare with (unless --model names a model), parses every evaluation message with it in one Rasa process, and prints
-intent accuracy per group and language, with counts, then the commonest wrong intents
-of each group. The groups:
+Trains an NLU-only model on data/nlu with the project's config.yml, or with another
+pipeline to compare (unless --model names a model), parses every evaluation message with
+it in one Rasa process, and prints intent accuracy per group and language, with counts,
+then the commonest wrong intents of each group. The groups:
 
 - CLINC150 test, English: its greeting, goodbye and thank_you rows as greet, goodbye and
   thank; its oos rows as out_of_scope (two groups: the 90 social rows and the 1,000 oos rows).
