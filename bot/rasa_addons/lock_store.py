@@ -18,7 +18,8 @@ them asks Redis for the lock, every ``poll_seconds``. A message still waiting
 after Rasa's lock lifetime (60 s, ``TICKET_LOCK_LIFETIME``) fails with Rasa's
 ``LockError``, as with Rasa's own stores.
 
-Without a URL this is Rasa's in-memory store: one replica.
+Without a URL this is Rasa's in-memory store: one replica, of one Sanic worker
+(Rasa allows several to any lock store endpoints.yml names, so this one refuses them).
 
 endpoints.yml names it (``type: bot.rasa_addons.lock_store.ConversationLockStore``,
 ``url: ${REDIS_URL}``). This module runs inside the Rasa server: it imports only
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import uuid
@@ -39,6 +41,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
+from rasa.constants import ENV_SANIC_WORKERS
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
@@ -129,6 +132,8 @@ class ConversationLockStore(InMemoryLockStore):
         self.poll_seconds = _positive(config, "poll_seconds", POLL_SECONDS)
         self.key_prefix = str(config.kwargs.get("key_prefix") or KEY_PREFIX)
         self._lines: dict[str, _Line] = {}
+        if not self.url and os.environ.get(ENV_SANIC_WORKERS, "1").strip() not in ("", "1"):
+            raise RasaException(f"{ENV_SANIC_WORKERS} above 1 shares conversations between processes: set REDIS_URL")
         if self.url:
             options: dict[str, Any] = {"socket_timeout": SOCKET_TIMEOUT_SECONDS}
             self._redis = redis.asyncio.Redis.from_url(self.url, **options)

@@ -28,7 +28,7 @@ EXPIRY = 1.0
 class Replica:
     """A process with the lock store, as one Rasa replica has it; see lock_replica.py."""
 
-    def __init__(self, redis_url: str, expiry: float | str = EXPIRY) -> None:
+    def __init__(self, redis_url: str, expiry: float | str = EXPIRY, **variables: str) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -38,6 +38,7 @@ class Replica:
             "TRACKER_STORE_URL": "sqlite://",
             "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook",
             "ACTION_TOKEN": "unused",
+            **variables,
         }
         self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop)
         self.process = subprocess.Popen(
@@ -184,5 +185,14 @@ def test_a_bad_expiry_in_endpoints_yml_stops_the_store_with_a_clear_error(redis_
             f"lock_store's expiry_seconds in endpoints.yml must be a positive number of seconds, not '{expiry}'"
             in replica.errors()
         )
+    finally:
+        replica.stop()
+
+
+def test_several_sanic_workers_without_redis_stop_the_store_with_a_clear_error():
+    replica = Replica("", SANIC_WORKERS="2")
+    try:
+        assert replica.process.wait(60) != 0
+        assert "SANIC_WORKERS above 1 shares conversations between processes: set REDIS_URL" in replica.errors()
     finally:
         replica.stop()
