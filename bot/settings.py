@@ -203,7 +203,9 @@ class Settings(BaseSettings):
         " for the chat tool agents already use",
     )
     redis_url: str = _setting(
-        "REDIS_URL", "", "Redis for WeChat de-duplication and its access token, shared by Rasa replicas"
+        "REDIS_URL",
+        "",
+        "Redis shared by Rasa replicas: one turn at a time per conversation, socket.io fan-out, WeChat de-duplication and its access token",
     )
     # WeChat is off until an account's token is set: these come from its admin page.
     wechat_token: str = _setting("WECHAT_TOKEN", "", "the WeChat account's server token", shown="none (WeChat off)")
