@@ -69,6 +69,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @dataclass
 class Stack:
     settings: Settings
+    wechat: WeChatPlatform
     processes: list[Process] = field(default_factory=list)
     agent_tokens: dict[str, str] = field(default_factory=dict)
 
@@ -181,10 +182,10 @@ def _seed(url: str, tiers_file: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def wechat_platform() -> Iterator[WeChatPlatform]:
-    platform = WeChatPlatform()
-    yield platform
-    platform.close()
+def wechat_platform(stack: Stack) -> WeChatPlatform:
+    """The stand-in WeChat platform the stack's Rasa server talks to; each stack has its own, so a
+    test counts only what its stack's server asked (its access tokens, say)."""
+    return stack.wechat
 
 
 def _databases(request: pytest.FixtureRequest, var_dir: Path) -> dict[str, str]:
@@ -201,10 +202,9 @@ def _databases(request: pytest.FixtureRequest, var_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wechat_platform: WeChatPlatform
-) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("var")
+    wechat_platform = WeChatPlatform()
     settings = load_settings(
         {
             **_databases(request, var_dir),
@@ -237,9 +237,12 @@ def stack(
     if current_build(settings.kb_dir) is None:
         pytest.fail(f"no knowledge base in {settings.kb_dir}: run `make test`, which builds it")
     tokens = _seed(settings.database_url, settings.tiers_file)
-    started = start_all(settings, var_dir / "logs")
-    yield Stack(settings, processes=started, agent_tokens=tokens)
-    stop_all(started)
+    try:
+        started = start_all(settings, var_dir / "logs")
+        yield Stack(settings, wechat_platform, processes=started, agent_tokens=tokens)
+        stop_all(started)
+    finally:
+        wechat_platform.close()
 
 
 @pytest.fixture
