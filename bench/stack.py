@@ -17,8 +17,11 @@ from bot.settings import ROOT, Settings, load_settings
 
 
 @contextmanager
-def running_stack(*, demo_customers: bool = False, kb_dir: Path = ROOT / "var" / "kb") -> Iterator[Settings]:
-    """Every process started in demo mode on a throwaway database, with the knowledge base built in ``kb_dir``."""
+def running_stack(
+    *, demo_customers: bool = False, kb_dir: Path = ROOT / "var" / "kb", model: Path = ROOT / "models" / "bot.tar.gz"
+) -> Iterator[Settings]:
+    """Every process started in demo mode on a throwaway database, serving ``model`` and the
+    knowledge base built in ``kb_dir``."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             {
@@ -29,6 +32,7 @@ def running_stack(*, demo_customers: bool = False, kb_dir: Path = ROOT / "var" /
                 "ACTION_PORT": str(free_port()),
                 "CONSOLE_PORT": str(free_port()),
                 "KB_DIR": str(kb_dir),
+                "RASA_MODEL": str(model),
             }
         )
         upgrade(settings.database_url)

@@ -1,6 +1,6 @@
 """Conversation latency: our knowledge-base turn against a bare ``rasa init`` bot's turn.
 
-    .venv/bin/python -m bench.turns [--rounds 60] [--kb DIR]
+    .venv/bin/python -m bench.turns [--rounds 60] [--kb DIR] [--model MODEL]
 
 Starts a bare ``rasa init`` bot whose one custom action says hello
 (bench/bare_bot.py; its model is trained once per Rasa version) and our real
@@ -89,8 +89,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--kb", type=Path, default=ROOT / "var" / "kb", help="where the knowledge base is built")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "bot.tar.gz", help="our trained model")
     args = parser.parse_args()
-    with running_bare_bot() as bare_url, running_stack(kb_dir=args.kb) as settings, httpx.Client(timeout=60) as client:
+    stack = running_stack(kb_dir=args.kb, model=args.model)
+    with running_bare_bot() as bare_url, stack as settings, httpx.Client(timeout=60) as client:
         client.headers["Authorization"] = f"Bearer {settings.rest_token}"
         ours = f"{settings.rasa_url}/webhooks/rest/webhook"
         bare = Kind(bare_url, "hello", ["hello"], lambda sender, texts: HELLO in texts)
