@@ -62,6 +62,8 @@ def test_rasa_data_validate_passes():
 
 
 @pytest.mark.slow
+# Training embeds every example with the sentence model: minutes when other jobs share the cores.
+@pytest.mark.timeout(3600)
 def test_intent_accuracy_on_held_out_examples(tmp_path: Path):
     """Train on four fifths of data/nlu, test on the rest; the report goes to test-output/nlu."""
 
