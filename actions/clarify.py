@@ -24,7 +24,7 @@ CHOICES = {
     "request_human": "utter_button_a_person",
 }
 # A complaint named with less confidence than this, or this close to another choice, is asked about.
-SURE = 0.6
+SURE = 0.7
 MARGIN = 0.2
 # Enough of the message to answer or file it; a button's payload stays well under a message's limit.
 CARRIED = 500

@@ -25,6 +25,7 @@ INTERRUPTING = frozenset(
     {
         "faq",
         "order_status",
+        "greet",
         "request_human",
         "goodbye",
         "thank",

@@ -1,6 +1,6 @@
 """What a customer does inside a form instead of answering it (see actions/forms.py).
 
-A question, a look at their orders, tickets or tier, small talk or thanks are answered
+A question, a look at their orders, tickets or tier, a greeting, small talk or thanks are answered
 and the form resumes with its question. Asking for a person follows the same rules as
 outside the form, and a person who takes over gets the complaint so far. Goodbye ends
 the form; so does "cancel" in the customer's own words, which the form's validation reads.
@@ -8,6 +8,7 @@ the form; so does "cancel" in the customer's own words, which the form's validat
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,7 +19,7 @@ from actions import runtime
 from actions.complaints import FORM_SLOTS, ActionTicketStatus, draft_of
 from actions.faq import ActionAnswerFaq
 from actions.handoff import escalate
-from actions.identity import BIND_SLOTS
+from actions.identity import BIND_SLOTS, ActionGreet
 from actions.orders import ActionTrackOrder
 from actions.tiers import ActionTierInfo
 from bot.service.escalation import on_request
@@ -29,12 +30,15 @@ FORMS = {
     "complaint_form": {"slots": FORM_SLOTS, "resume": "utter_resume_complaint", "dropped": "utter_complaint_cancelled"},
     "bind_form": {"slots": BIND_SLOTS, "resume": "utter_resume_binding", "dropped": "utter_bind_cancelled"},
 }
+# "Thanks, bye" is taken for thanks, and means goodbye.
+FAREWELL = re.compile(r"\bbye\b|good-?bye|see you|再见|拜拜|回见", re.IGNORECASE)
 # Answered by another action, after which the form resumes.
 ANSWERED_BY: dict[str, type[Action]] = {
     "faq": ActionAnswerFaq,
     "out_of_scope": ActionAnswerFaq,
     "ticket_status": ActionTicketStatus,
     "ask_tier": ActionTierInfo,
+    "greet": ActionGreet,
     "order_status": ActionTrackOrder,
 }
 # Answered with a response, after which the form resumes.
@@ -64,7 +68,7 @@ class ActionFormInterrupted(Action):
         if form not in FORMS:
             return []
         intent = tracker.get_intent_of_latest_message()
-        if intent == "goodbye":
+        if intent == "goodbye" or (intent == "thank" and FAREWELL.search(runtime.text(tracker))):
             dispatcher.utter_message(response=FORMS[form]["dropped"])
             dispatcher.utter_message(response="utter_goodbye")
             return [*_leave(form), LISTEN]

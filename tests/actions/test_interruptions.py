@@ -74,3 +74,9 @@ def test_the_vip_tier_gets_a_person_at_the_first_asking_even_inside_a_form(db):
     said, events = run(ActionFormInterrupted(), state)
     assert _names(said) == ["utter_handoff_queued"]
     assert _event(events, "active_loop", name=None)
+
+
+def test_thanks_and_goodbye_together_is_goodbye():
+    said, events = run(ActionFormInterrupted(), tracker(text="thanks, bye!", intent="thank", form="complaint_form"))
+    assert _names(said) == ["utter_complaint_cancelled", "utter_goodbye"]
+    assert _event(events, "active_loop", name=None)
