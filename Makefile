@@ -48,7 +48,8 @@ setup: .venv/.ready
 train: $(MODEL)
 
 $(MODEL): .venv/.ready $(TRAINING_DATA)
-	$(RASA) train --data data/nlu data/rules.yml --fixed-model-name bot --out models
+	# One OpenMP thread: the sentence model's threads spin while they wait for a busy core.
+	OMP_NUM_THREADS=1 $(RASA) train --data data/nlu data/rules.yml --fixed-model-name bot --out models
 	touch $@
 
 kb: $(KB)

@@ -19,7 +19,8 @@ REPORT_DIR = ROOT / "test-output" / "nlu"
 MIN_ACCURACY = 0.90
 # Sent only by buttons or triggered by the console, never typed: they need no examples.
 PAYLOAD_ONLY = {"choose", "request_callback", "handoff_event", "ticket_update"}
-RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0"}
+# One OpenMP thread: the sentence model's threads spin while they wait for a busy core.
+RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0", "OMP_NUM_THREADS": "1"}
 
 
 def examples() -> dict[str, list[str]]:
