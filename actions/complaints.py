@@ -50,6 +50,7 @@ FORM_SLOTS = (
 NO_ORDER = {"none", "no", "no order", "no specific order", "not about an order", "没有", "无", "与订单无关", "没有订单"}
 # A first message that names the problem and is this long already says what happened.
 DESCRIPTION_MIN = {"zh": 8, "en": 25}
+ORDER_NUMBER = re.compile(r"[A-Za-z-]*\d[A-Za-z0-9-]{2,31}")
 TICKET_NUMBER = re.compile(r"\bT\d{6}-[A-Z0-9]{4}\b", re.IGNORECASE)
 
 
@@ -203,7 +204,8 @@ class ValidateComplaintForm(LettingGoForm):
                 return {"complaint_order": choices[int(text) - 1].id}
             order = find_own_order(session, customer_id, text)
         if order is None:
-            if interrupts(tracker, free_text=False):
+            # A number typed is an answer, whatever else the NLU makes of it: it is just not theirs.
+            if interrupts(tracker, free_text=False) and not ORDER_NUMBER.fullmatch(text):
                 return LET_GO
             dispatcher.utter_message(response="utter_complaint_order_unknown")
             return {"complaint_order": None}

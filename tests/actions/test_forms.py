@@ -134,3 +134,19 @@ def test_the_rules_hand_the_form_every_interruption_the_validation_gives_back():
         intents = {step["intent"] for step in rule["steps"][0]["or"]}
         assert intents == INTERRUPTING
         assert rule["steps"][1] == {"action": "action_form_interrupted"}
+
+
+def test_an_order_number_that_is_not_theirs_is_an_answer_whatever_the_nlu_says(db):
+    with db.begin() as session:
+        add_customer(session, "C1", name="Ann", orders=1, spend=100)
+    state = _answering(
+        "complaint_order",
+        "N200-LATE",
+        "complaint_form",
+        intent="goodbye",
+        confidence=0.6,
+        slots={"customer_id": "C1", "complaint_category": "wrong_item"},
+    )
+    said, events = run(ValidateComplaintForm(), state, DOMAIN)
+    assert [m["response"] for m in said] == ["utter_complaint_order_unknown"]
+    assert not _rejected(events, "complaint_form")

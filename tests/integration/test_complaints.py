@@ -40,7 +40,7 @@ def test_a_normal_customers_late_delivery_gets_a_ticket_tracking_and_a_coupon_bu
     done = texts(stack.send(sender, '/choose{"complaint_order": "N200-LATE"}'))
     number = TICKET.search(done).group(0)
     assert "Late delivery" in done and "within 48 hours" in done
-    assert "N200-LATE is shipped, on its way" in done and "4 day(s) late" in done
+    assert "Order N200-LATE is shipped" in done and "4 day(s) late" in done
     assert "¥10 no-minimum coupon" in done
 
     [ticket] = tickets_of(stack, sender)
