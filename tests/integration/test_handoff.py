@@ -14,7 +14,11 @@ from tests.integration.socket_customer import SocketCustomer
 pytestmark = pytest.mark.slow
 
 QUEUED = re.compile(r"You are number (\d+) in the queue")
-UNKNOWN = ["do you deliver to antarctica", "can I pay with seashells", "can your couriers deliver to the international space station"]
+UNKNOWN = [
+    "do you deliver to antarctica",
+    "can I pay with seashells",
+    "can your couriers deliver to the international space station",
+]
 
 
 def texts(messages: list[dict]) -> str:
