@@ -89,6 +89,8 @@ def test_several_answers_go_through_the_customer_service_api(webhook, wechat_pla
 def test_an_agents_reply_during_a_handoff_arrives_through_the_customer_service_api(
     stack, webhook, wechat_platform, openid
 ):
+    # Other tests may have made this Rasa server fetch its access token already.
+    tokens_before = len(wechat_platform.token_requests)
     wechat_platform.post(webhook, wechat_platform.text_xml(openid, "hello"))
     wechat_platform.post(webhook, wechat_platform.text_xml(openid, "I want a human agent"))
     queued = wechat_platform.post(webhook, wechat_platform.text_xml(openid, "I want a human agent now"))
@@ -112,9 +114,10 @@ def test_an_agents_reply_during_a_handoff_arrives_through_the_customer_service_a
         lambda: "It is about my order" in [m["text"] for m in stack.handoff_of(openid)["messages"]],
         what="the customer's message in the handoff",
     )
-    # One access token, fetched once and reused for every message.
-    assert len(wechat_platform.token_requests) == 1
-    assert wechat_platform.token_requests[0]["appid"] == ["wx0123456789abcdef"]
+    # At most one access token fetched, and then reused.
+    fetched = wechat_platform.token_requests[tokens_before:]
+    assert len(fetched) <= 1
+    assert all(request["appid"] == ["wx0123456789abcdef"] for request in wechat_platform.token_requests)
     assert TOKEN not in str(wechat_platform.token_requests)
 
 
