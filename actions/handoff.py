@@ -127,6 +127,14 @@ def escalate(
     return [SlotSet("handoff_id", handoff_id), SlotSet("bot_failures", 0)]
 
 
+def ask_for_person(tracker: Tracker) -> tuple[EventType, str | None]:
+    """This request for a person, counted, and the handoff's reason if the tier's rules grant one now."""
+    policy = runtime.tier_of(tracker).policy
+    failures = int(tracker.get_slot("bot_failures") or 0)
+    requests = int(tracker.get_slot("human_requests") or 0) + 1
+    return SlotSet("human_requests", requests), on_request(policy, failures=failures, requests=requests)
+
+
 class ActionRequestHuman(Action):
     """A person at once for tiers served by people first; the bot's help first for the others."""
 
@@ -134,15 +142,11 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        policy = runtime.tier_of(tracker).policy
-        failures = int(tracker.get_slot("bot_failures") or 0)
-        requests = int(tracker.get_slot("human_requests") or 0) + 1
-        events: list[EventType] = [SlotSet("human_requests", requests)]
-        reason = on_request(policy, failures=failures, requests=requests)
+        asked, reason = ask_for_person(tracker)
         if reason is not None:
-            return events + escalate(dispatcher, tracker, reason=reason)
+            return [asked, *escalate(dispatcher, tracker, reason=reason)]
         dispatcher.utter_message(response="utter_try_bot_first")
-        return events
+        return [asked]
 
 
 class ActionRelayToAgent(Action):

@@ -18,11 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.complaints import FORM_SLOTS, ActionTicketStatus, draft_of
 from actions.faq import ActionAnswerFaq
-from actions.handoff import escalate
+from actions.handoff import ask_for_person, escalate
 from actions.identity import BIND_SLOTS, ActionGreet
 from actions.orders import ActionTrackOrder
 from actions.tiers import ActionTierInfo
-from bot.service.escalation import on_request
 
 __all__ = ["ActionFormInterrupted"]
 
@@ -83,11 +82,7 @@ class ActionFormInterrupted(Action):
 
     @staticmethod
     def _person(dispatcher: CollectingDispatcher, tracker: Tracker, form: str) -> list[EventType]:
-        policy = runtime.tier_of(tracker).policy
-        failures = int(tracker.get_slot("bot_failures") or 0)
-        requests = int(tracker.get_slot("human_requests") or 0) + 1
-        asked = SlotSet("human_requests", requests)
-        reason = on_request(policy, failures=failures, requests=requests)
+        asked, reason = ask_for_person(tracker)
         if reason is None:
             dispatcher.utter_message(response="utter_try_bot_first_in_form")
             return [asked, *_resume(dispatcher, form)]
