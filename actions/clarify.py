@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 
-__all__ = ["CHOICES", "ask_which", "doubtful_complaint", "torn_between_choices"]
+__all__ = ["CHOICES", "ask_which", "carrying", "doubtful_complaint", "torn_between_choices"]
 
 # The intents a customer is asked to choose between, with the title of each button.
 CHOICES = {
@@ -60,11 +60,16 @@ def torn_between_choices(tracker: Tracker) -> bool:
     return bool(top) and top[0] in CHOICES and any(name in CHOICES for name in top[1:])
 
 
+def carrying(intent: str, said: str, **entities: str) -> str:
+    """A button's payload: ``intent`` with ``entities`` and the customer's message as ``clarified``."""
+    return f"/{intent}" + json.dumps({**entities, "clarified": said[:CARRIED]}, ensure_ascii=False)
+
+
 def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> None:
     lang = runtime.language(tracker)
-    said = json.dumps({"clarified": runtime.text(tracker)[:CARRIED]}, ensure_ascii=False)
+    said = runtime.text(tracker)
     buttons = [
-        {"title": runtime.phrase(domain, title, lang), "payload": f"/{intent}{said}"}
+        {"title": runtime.phrase(domain, title, lang), "payload": carrying(intent, said)}
         for intent, title in CHOICES.items()
     ]
     dispatcher.utter_message(response="utter_which_do_you_mean", buttons=buttons)

@@ -7,7 +7,6 @@ standard cases (a late parcel, a refund not yet seen) as a service desk would.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -17,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.clarify import CARRIED, ask_which, doubtful_complaint
+from actions.clarify import ask_which, carrying, doubtful_complaint
 from actions.forms import LET_GO, LettingGoForm, asks_a_question, interrupts
 from actions.handoff import escalate
 from bot.service.complaints import (
@@ -140,8 +139,7 @@ def _ask_same_problem(
     buttons = [
         {
             "title": runtime.phrase(domain, title, lang).format(number=number),
-            "payload": "/complain"
-            + json.dumps({"ticket_choice": choice, "clarified": text[:CARRIED]}, ensure_ascii=False),
+            "payload": carrying("complain", text, ticket_choice=choice),
         }
         for choice, title in ((number, "utter_button_same_problem"), (NEW_PROBLEM, "utter_button_new_problem"))
     ]
