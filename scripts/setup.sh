@@ -58,19 +58,20 @@ make_venv() {
 }
 
 # Debian packages the tests start themselves: chromium for the browser tests (driven by
-# Playwright; a CJK font lets their screenshots show Chinese), Redis for the replica tests and
-# PostgreSQL for the tests on it (tests/postgres.py starts a cluster of its own from
-# /usr/lib/postgresql/<version>/bin; the package's own cluster is not used).
+# Playwright; a CJK font lets their screenshots show Chinese), Redis for the replica tests,
+# PostgreSQL for the tests on it (bot/cli/local_servers.py starts a cluster of its own from
+# /usr/lib/postgresql/<version>/bin; the package's own cluster is not used), and HAProxy in front
+# of the replicas of `make scale` and its tests (started by us too, not as the package's service).
 ensure_test_packages() {
   command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && command -v redis-server >/dev/null 2>&1 \
-    && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
-  local packages="chromium fonts-wqy-zenhei redis-server postgresql"
+    && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && [ -x /usr/sbin/haproxy ] && return
+  local packages="chromium fonts-wqy-zenhei redis-server postgresql haproxy"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing chromium, a Chinese font, redis-server and postgresql for the tests ..."
+    echo "installing chromium, a Chinese font, redis-server, postgresql and haproxy for the tests ..."
     # shellcheck disable=SC2086
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
   else
-    echo "warning: the browser, replica and PostgreSQL tests need: sudo apt-get install $packages" >&2
+    echo "warning: the browser, replica, PostgreSQL and scale tests need: sudo apt-get install $packages" >&2
   fi
 }
 

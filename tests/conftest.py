@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.cli.local_servers import PostgresCluster, ServerMissing
 from bot.db.migrate import upgrade
 from bot.db.session import engine_for, sessions_for
 from bot.service.tiers import TierConfig, load_tiers
 from bot.settings import ROOT
-from tests.postgres import PostgresCluster, PostgresMissing
 
 SECRET = "test-identity-secret"
 
@@ -48,10 +48,10 @@ def session(db_url: str) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    """A throwaway PostgreSQL cluster for the run (tests/postgres.py), started when a test first asks."""
+    """A throwaway PostgreSQL cluster for the run, started when a test first asks."""
     try:
         cluster = PostgresCluster().start()
-    except PostgresMissing as missing:
+    except ServerMissing as missing:
         pytest.fail(str(missing))
     yield cluster
     cluster.stop()

@@ -2,7 +2,7 @@
 
 They run on free ports against a database of their own, with the model that
 ``make test`` trained. The tests of the modules in ON_POSTGRESQL run twice: on
-SQLite, the default, and on a throwaway PostgreSQL cluster (tests/postgres.py)
+SQLite, the default, and on a throwaway PostgreSQL cluster (bot/cli/local_servers.py)
 holding both the business database and Rasa's tracker store.
 """
 
@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
+from bot.cli.local_servers import PostgresCluster
 from bot.cli.processes import Process, free_port, start_all, stop_all
 from bot.db.migrate import upgrade
 from bot.db.models import Order
@@ -35,7 +36,6 @@ from knowledge.index import current_build
 from tests.factories import add_customer
 from tests.integration import wechat_platform as wechat
 from tests.integration.wechat_platform import WeChatPlatform
-from tests.postgres import PostgresCluster
 
 SECRET = "integration-identity-secret-0123456789"
 PASSWORD = "correct-horse-battery"

@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from bot.cli.local_servers import redis_server
 from bot.cli.processes import Process, free_port, processes, start, stop_all
 from tests.integration.socket_customer import SocketCustomer
-from tests.redis_server import redis_server
 
 pytestmark = pytest.mark.slow
 

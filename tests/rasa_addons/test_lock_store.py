@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.local_servers import redis_server
 from bot.settings import ROOT
 from tests.integration.conftest import wait_for
-from tests.redis_server import redis_server
 
 pytestmark = pytest.mark.slow
 
