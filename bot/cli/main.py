@@ -15,6 +15,7 @@ bot kb eval --kb FAQ --queries Q     measure retrieval on labelled queries
 bot report --since DATE              service figures per tier and day (--until DATE, --json)
 bot demo seed                        load the demo customers and agents into an empty database
 bot run                              start every process and print the URLs
+bot scale [--replicas N]             PostgreSQL, Redis, N replicas of every process, HAProxy in front
 """
 
 from __future__ import annotations
@@ -239,8 +240,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     run(settings, prepare)
 
 
+def cmd_scale(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.cli.scale import scale
+
+    scale(settings, settings.var_dir / "scale", args.replicas)
+
+
 # Only these use a secret: every other command runs with none set.
-SECRET_COMMANDS = frozenset({cmd_token, cmd_run})
+SECRET_COMMANDS = frozenset({cmd_token, cmd_run, cmd_scale})
 
 
 def _display_url(url: str) -> str:
@@ -323,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("run", help="start every process and print the URLs").set_defaults(func=cmd_run)
+    scaled = sub.add_parser(
+        "scale", help="the scaled topology on this machine behind HAProxy, until stopped (data in BOT_VAR_DIR/scale)"
+    )
+    scaled.add_argument("--replicas", type=int, choices=[1, 2], default=2, help="of each process (default 2)")
+    scaled.set_defaults(func=cmd_scale)
     return parser
 
 

@@ -31,6 +31,7 @@ from bot.cli.processes import Process, ProcessError, free_port, processes, stop_
 from bot.cli.run import _STOP_SIGNALS, _hold_stop_signals, _stop
 from bot.db.migrate import upgrade
 from bot.db.session import engine_for, sessions_for
+from bot.service.agents import DEMO_AGENTS
 from bot.service.demo import seed_demo
 from bot.service.tiers import load_tiers
 from bot.settings import ROOT, Settings
@@ -181,12 +182,14 @@ def _urls(topology: Topology, workdir: Path) -> str:
         f"  REST               {rasa}/webhooks/rest/webhook"
         + ("  (Authorization: Bearer $REST_TOKEN)" if settings.rest_token else "  (off: REST_TOKEN is unset)"),
         f"  socket.io          {rasa}/socket.io/  (sticky: HAProxy's SERVERID cookie)",
-        f"  WeChat             {rasa}/webhooks/wechat/webhook",
+        f"  WeChat             {rasa}/webhooks/wechat/webhook"
+        + ("" if settings.wechat_token else "  (off: WECHAT_TOKEN is unset)"),
         f"  Rasa HTTP API      {rasa}/status?token=...",
         f"  Agent console      {console}/",
     ]
     if settings.demo_mode:
         lines.append(f"  Demo shop (widget) {console}/shop")
+        lines.append("  Demo sign-ins      " + ", ".join(f"{u} / {p} ({r})" for u, _, r, p in DEMO_AGENTS))
     lines += [
         f"  HAProxy stats      {topology.stats_url}",
         f"  PostgreSQL         {settings.database_url}  and  {settings.tracker_store_url}",
