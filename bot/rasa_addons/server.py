@@ -1,5 +1,6 @@
 """``python -m bot.rasa_addons.server run ...``: Rasa's own command line, with the action
-server's answers checked against a schema validator made once.
+server's answers checked against a schema validator made once, and each message answered
+once however often a client sends it (``exactly_once.py``).
 
 Rasa checks every answer of the action server with ``jsonschema.validate``, which
 first checks Rasa's constant schema against the JSON Schema meta-schema, on every
@@ -19,6 +20,8 @@ from typing import Any
 from jsonschema import validators
 from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction
+
+from bot.rasa_addons.exactly_once import answer_repeats
 
 __all__ = ["check_answers_once", "main", "response_validator"]
 
@@ -47,6 +50,7 @@ def check_answers_once() -> None:
 
 def main() -> None:
     check_answers_once()
+    answer_repeats()
     rasa_main()
 
 

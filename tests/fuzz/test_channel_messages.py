@@ -7,7 +7,14 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.rasa_addons.channels.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, Refused, rest_message, socket_message
+from bot.rasa_addons.channels.limits import (
+    MAX_MESSAGE_CHARS,
+    MAX_SENDER_CHARS,
+    MESSAGE_ID,
+    Refused,
+    rest_message,
+    socket_message,
+)
 from tests.fuzz import FUZZ
 
 json_values = st.recursive(
@@ -15,7 +22,9 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-fields = st.sampled_from(["sender", "message", "metadata", "token", "language", "customData", "session_id"])
+fields = st.sampled_from(
+    ["sender", "message", "metadata", "token", "language", "customData", "session_id", "message_id"]
+)
 bodies = json_values | st.dictionaries(fields, json_values | st.text(max_size=3000), max_size=5)
 
 
@@ -32,9 +41,10 @@ def _accepts_or_refuses(parse, *args):
 def test_a_rest_body_is_a_message_or_a_clear_refusal(body):
     parsed = _accepts_or_refuses(rest_message, json.loads(json.dumps(body)))
     if parsed is not None:
-        sender, text, metadata = parsed
+        sender, text, metadata, message_id = parsed
         assert 0 < len(sender) <= MAX_SENDER_CHARS and len(text.strip()) > 0 and len(text) <= MAX_MESSAGE_CHARS
         assert set(metadata) <= {"token", "language"} and len(json.dumps(metadata)) < 2000
+        assert message_id is None or MESSAGE_ID.fullmatch(message_id)
 
 
 @FUZZ
@@ -42,6 +52,7 @@ def test_a_rest_body_is_a_message_or_a_clear_refusal(body):
 def test_a_socket_message_is_a_message_or_a_clear_refusal(data):
     parsed = _accepts_or_refuses(socket_message, data, "customData")
     if parsed is not None:
-        text, metadata = parsed
+        text, metadata, message_id = parsed
         assert len(text.strip()) > 0 and len(text) <= MAX_MESSAGE_CHARS
         assert set(metadata) <= {"token", "language"}
+        assert message_id is None or MESSAGE_ID.fullmatch(message_id)

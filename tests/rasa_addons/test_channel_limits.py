@@ -3,7 +3,15 @@
 import pytest
 
 from bot.rasa_addons.channels import session_ids
-from bot.rasa_addons.channels.limits import Busy, ConversationQueue, customer_metadata, notice
+from bot.rasa_addons.channels.limits import (
+    Busy,
+    ConversationQueue,
+    Refused,
+    customer_metadata,
+    notice,
+    rest_message,
+    socket_message,
+)
 
 SECRET = "s" * 32
 
@@ -48,3 +56,20 @@ def test_only_ids_the_server_issued_verify():
     assert not session_ids.is_issued(SECRET, issued[:32] + "0" * 32)
     for other in (None, 5, "", "c1", issued + "0", issued[:-1] + "é", "test-4b20774ff37a"):
         assert not session_ids.is_issued(SECRET, other)
+
+
+@pytest.mark.parametrize("message_id", ["m-1", "A_b-9", "x" * 64])
+def test_a_client_may_number_its_messages(message_id):
+    body = {"sender": "s1", "message": "hi", "message_id": message_id}
+    assert rest_message(body) == ("s1", "hi", {}, message_id)
+    assert socket_message({"message": "hi", "message_id": message_id}, "customData") == ("hi", {}, message_id)
+
+
+@pytest.mark.parametrize("message_id", ["", "x" * 65, "a b", "ü", "../x", 7, ["m1"], {"id": "m1"}])
+def test_a_malformed_message_id_is_refused(message_id):
+    for parse, args in (
+        (rest_message, ({"sender": "s1", "message": "hi", "message_id": message_id},)),
+        (socket_message, ({"message": "hi", "message_id": message_id}, "customData")),
+    ):
+        with pytest.raises(Refused, match="message_id must be"):
+            parse(*args)

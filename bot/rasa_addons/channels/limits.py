@@ -23,6 +23,7 @@ __all__ = [
     "MAX_MESSAGE_CHARS",
     "MAX_PENDING_PER_CONVERSATION",
     "MAX_SENDER_CHARS",
+    "MESSAGE_ID",
     "Busy",
     "ConversationQueue",
     "Refused",
@@ -39,6 +40,8 @@ MAX_PENDING_PER_CONVERSATION = 8
 # The keys of a customer's message metadata that the bot reads (bot/service/profiles.py): the site's
 # signed customer token and the page's language. Anything else is not stored.
 _TOKEN_CHARS = 1024
+# The id a client may give a message, so that sending it again is answered, not run again.
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LANGUAGES = {"zh", "en"}
 
 _NOTICES = {
@@ -88,8 +91,9 @@ class Refused(Exception):
         self.status = status
 
 
-def rest_message(body: Any) -> tuple[str, str, dict[str, str]]:
-    """The sender, text and metadata of a REST request's parsed JSON body; :class:`Refused` if unusable."""
+def rest_message(body: Any) -> tuple[str, str, dict[str, str], str | None]:
+    """The sender, text, metadata and client's message id of a REST request's parsed JSON body;
+    :class:`Refused` if unusable."""
     if not isinstance(body, dict):
         raise Refused(400, 'the body must be a JSON object: {"sender": ..., "message": ...}')
     sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
@@ -98,14 +102,22 @@ def rest_message(body: Any) -> tuple[str, str, dict[str, str]]:
     text = _text(text)
     if metadata is not None and not isinstance(metadata, dict):
         raise Refused(400, "metadata must be a JSON object")
-    return sender, text, customer_metadata(metadata)
+    return sender, text, customer_metadata(metadata), _message_id(body.get("message_id"))
 
 
-def socket_message(data: Any, metadata_key: str) -> tuple[str, dict[str, str]]:
-    """The text and metadata of a socket.io message event; :class:`Refused` if unusable."""
+def socket_message(data: Any, metadata_key: str) -> tuple[str, dict[str, str], str | None]:
+    """The text, metadata and client's message id of a socket.io message event; :class:`Refused` if unusable."""
     if not isinstance(data, dict):
         raise Refused(400, "a message must be an object")
-    return _text(data.get("message")), customer_metadata(data.get(metadata_key))
+    return _text(data.get("message")), customer_metadata(data.get(metadata_key)), _message_id(data.get("message_id"))
+
+
+def _message_id(given: Any) -> str | None:
+    if given is None:
+        return None
+    if not isinstance(given, str) or not MESSAGE_ID.fullmatch(given):
+        raise Refused(400, "message_id must be 1 to 64 letters, digits, '-' or '_'")
+    return given
 
 
 def _text(text: Any) -> str:

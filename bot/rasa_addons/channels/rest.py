@@ -10,8 +10,12 @@ token is empty (the channel is off), and always records its messages as
 It also refuses, with a 4xx and a body saying why, and before anything reaches
 the bot: a body that is not a JSON object, a missing or overlong sender, a
 message that is empty, not text or too long (413), metadata that is not an
-object, and a message beyond the few of its conversation that may wait for
-their turn (429). Of the metadata, only the keys the bot reads are kept.
+object, a malformed ``message_id``, and a message beyond the few of its
+conversation that may wait for their turn (429). Of the metadata, only the keys
+the bot reads are kept. A message the bot failed to answer gets 503: a caller
+that gives each message an id (``message_id``) may send it again, and one the
+bot had answered after all is answered with the same replies, not run twice
+(``bot/rasa_addons/exactly_once.py``).
 Customers' browsers use the socket.io channel instead.
 
 This module runs inside the Rasa server: it imports only what ``.venv-rasa`` has.
@@ -38,6 +42,7 @@ from bot.rasa_addons.channels.limits import (
     Refused,
     rest_message,
 )
+from bot.rasa_addons.exactly_once import ClientMessage
 
 __all__ = ["TokenRestInput"]
 
@@ -46,6 +51,15 @@ logger = logging.getLogger(__name__)
 
 def _error(status: int, message: str, **headers: str) -> HTTPResponse:
     return response.json({"error": message}, status=status, headers=headers or None)
+
+
+def _unanswered() -> HTTPResponse:
+    # Not a 200 with no replies, which a caller would take for the bot's silence.
+    return _error(
+        503,
+        "the message could not be answered now: send it again (with the same message_id, it is answered once)",
+        **{"Retry-After": "1"},
+    )
 
 
 class TokenRestInput(InputChannel):
@@ -84,13 +98,18 @@ class TokenRestInput(InputChannel):
             if refusal is not None:
                 return refusal
             try:
-                sender, text, metadata = rest_message(request.json)
+                sender, text, metadata, message_id = rest_message(request.json)
             except InvalidUsage:
                 return _error(400, "the body is not valid JSON")
             except Refused as refused:
                 return _error(refused.status, str(refused))
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            if message_id is None:
+                message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            else:
+                message = ClientMessage(
+                    text, collector, sender, input_channel=self.name(), metadata=metadata, message_id=message_id
+                )
             try:
                 with self.queue.slot(sender):
                     await on_new_message(message)
@@ -103,8 +122,10 @@ class TokenRestInput(InputChannel):
                 )
             except CancelledError:
                 logger.error("message of %s timed out", sender)
+                return _unanswered()
             except Exception:
                 logger.exception("message of %s failed", sender)
+                return _unanswered()
             return response.json(collector.messages)
 
         return webhook

@@ -13,6 +13,10 @@ it. Here:
 - a message's text is bounded, and so are its metadata (only the keys the bot
   reads) and the number of a conversation's messages waiting for their turn:
   the customer is told politely instead;
+- a message may carry the client's ``message_id``: sent again after a lost
+  answer, it is answered with the same replies, not run twice; and replies,
+  an agent's too, leave only once their turn is stored
+  (``bot/rasa_addons/exactly_once.py``);
 - with ``redis_url`` (``REDIS_URL``), the replicas of the Rasa server share
   python-socketio's Redis manager, so a message sent on one (an agent's, through
   ``output_channel=latest``) reaches the customer's socket wherever it is
@@ -32,7 +36,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
@@ -41,7 +45,14 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.rasa_addons.channels import session_ids
-from bot.rasa_addons.channels.limits import Busy, ConversationQueue, Refused, notice, socket_message
+from bot.rasa_addons.channels.limits import (
+    Busy,
+    ConversationQueue,
+    Refused,
+    notice,
+    socket_message,
+)
+from bot.rasa_addons.exactly_once import ClientMessage, HeldOutput
 
 __all__ = ["SignedSocketIOInput"]
 
@@ -78,6 +89,11 @@ class SignedSocketIOInput(SocketIOInput):
         self.secret = secret
         self.redis_url = redis_url
         self.queue = ConversationQueue()
+
+    def get_output_channel(self) -> OutputChannel | None:
+        # How an agent's message reaches the socket (output_channel=latest): once its turn is stored.
+        output = super().get_output_channel()
+        return HeldOutput(output) if output is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Rasa's blueprint, with the Redis manager when configured, and our handlers for the two
@@ -132,12 +148,18 @@ class SignedSocketIOInput(SocketIOInput):
                 logger.info("socket %s sent a message before session_request: ignored", sid)
                 return
             try:
-                text, metadata = socket_message(data, self.metadata_key)
+                text, metadata, message_id = socket_message(data, self.metadata_key)
             except Refused as refused:
                 if refused.status == 413:
                     await output.send_text_message(session_id, notice("too_long", data["message"]))
                 return
-            message = UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
+            held = HeldOutput(output)
+            if message_id is None:
+                message = UserMessage(text, held, session_id, input_channel=self.name(), metadata=metadata)
+            else:
+                message = ClientMessage(
+                    text, held, session_id, input_channel=self.name(), metadata=metadata, message_id=message_id
+                )
             try:
                 with self.queue.slot(session_id):
                     await on_new_message(message)

@@ -47,6 +47,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.rasa_addons.channels.wechat_requests import Refused, read_message, signed
+from bot.rasa_addons.exactly_once import HeldOutput
 from bot.tokens import sign_token
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,8 @@ class WeChatInput(InputChannel):
         self.client = _client(config) if self.enabled else None
 
     def get_output_channel(self) -> OutputChannel | None:
-        return WeChatOutput(self.client) if self.client is not None else None
+        # How an agent's message reaches the customer (output_channel=latest): once its turn is stored.
+        return HeldOutput(WeChatOutput(self.client)) if self.client is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("wechat_webhook", __name__)
