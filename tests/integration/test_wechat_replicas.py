@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli.processes import free_port, processes, stop_all
 from tests.integration.conftest import wait_for
+from tests.integration.wechat_platform import APP_ID
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +95,37 @@ def test_the_access_token_is_fetched_once_for_all_replicas(replicas, wechat_plat
             what=f"replica {n}'s messages",
         )
     assert len(wechat_platform.token_requests) - fetched == 1
+
+
+def redis_cli(redis_url: str, *command: str) -> str:
+    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    return subprocess.run(["redis-cli", "-p", port, *command], capture_output=True, text=True).stdout.strip()
+
+
+def test_a_message_a_dead_replica_had_claimed_is_answered_at_a_later_retry(stack, replicas, wechat_platform, redis_url):
+    openid, msg_id = "o-replica-died", 99001122334466
+    question = "how long does it take to get my refund back?"
+    # What a replica killed in the middle of the turn leaves: its claim, and no answer.
+    redis_cli(redis_url, "SET", f"wechat:seen:{APP_ID}:{msg_id}", "1", "EX", "8")
+    xml = wechat_platform.text_xml(openid, question, msg_id=msg_id)
+    assert wechat_platform.post(replicas[1], xml).text == "success"
+    assert stack.user_texts(openid) == []
+    time.sleep(8.5)  # WeChat's last retry comes 15 seconds after the message
+    retried = wechat_platform.post(replicas[1], xml)
+    assert "1–3 working days" in wechat_platform.read_reply(retried)["Content"]
+    assert stack.user_texts(openid) == [question]
+
+
+def test_a_message_answered_before_its_replica_died_is_answered_again_not_run_twice(
+    stack, replicas, wechat_platform, redis_url
+):
+    openid, msg_id = "o-replica-answered", 99001122334477
+    question = "how long does it take to get my refund back?"
+    xml = wechat_platform.text_xml(openid, question, msg_id=msg_id)
+    first = wechat_platform.read_reply(wechat_platform.post(replicas[0], xml))["Content"]
+    # The replica stored the turn and died before keeping the message as taken.
+    [key] = redis_keys(redis_url, f"wechat:seen:*{msg_id}")
+    redis_cli(redis_url, "DEL", key)
+    again = wechat_platform.read_reply(wechat_platform.post(replicas[1], xml))["Content"]
+    assert again == first
+    assert stack.user_texts(openid) == [question]

@@ -8,7 +8,10 @@ three times when it has no answer within 5 seconds. So:
   with 403 before anything else happens;
 - each message is taken once, by MsgId (events by sender and CreateTime), in a
   store every Rasa replica shares: the business database, or Redis when
-  ``redis_url`` is set;
+  ``redis_url`` is set. On Redis a replica's claim on a message lasts while its
+  turn runs: a retry that reaches another replica after the first died runs the
+  message there, and one the first had answered is answered again from the
+  conversation, not run twice (``exactly_once.py``);
 - the bot's answer goes back in the same response when the turn ends in time and
   gives one message; otherwise the response is ``success`` and the messages go
   through the customer-service message API, as an agent's messages do during a
@@ -47,12 +50,14 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.rasa_addons.channels.wechat_requests import Refused, read_message, signed
-from bot.rasa_addons.exactly_once import HeldOutput
+from bot.rasa_addons.exactly_once import ClientMessage, HeldOutput
 from bot.tokens import sign_token
 
 logger = logging.getLogger(__name__)
 
 SEEN_SECONDS = 24 * 3600
+# WeChat retries 5, 10 and 15 seconds after a message: a dead replica's claim is free by the last retry.
+CLAIM_SECONDS = 8
 UNSUPPORTED = (
     "抱歉，目前我只能阅读文字消息，请用文字描述您的问题。\n"
     "Sorry, I can only read text messages for now: please type your question."
@@ -106,7 +111,12 @@ class WeChatConfig:
 
 
 class SeenStore:
-    """Which platform messages were taken already, shared by every replica."""
+    """Which platform messages were taken already, shared by every replica.
+
+    On Redis a message is claimed for CLAIM_SECONDS, renewed while its turn runs and
+    kept for SEEN_SECONDS once it ends, so a replica that dies mid-turn frees it for
+    WeChat's next retry. In the business database (one Rasa server) a claim is kept at once.
+    """
 
     def __init__(self, config: WeChatConfig) -> None:
         self._redis = None
@@ -120,9 +130,10 @@ class SeenStore:
                 config.database_url, pool_pre_ping=True, connect_args=_connect_args(config.database_url)
             )
 
-    def first_time(self, key: str) -> bool:
+    def claim(self, key: str) -> bool:
+        """True if no one took or is taking this message: it is ours now."""
         if self._redis is not None:
-            return bool(self._redis.set(f"wechat:seen:{key}", 1, nx=True, ex=SEEN_SECONDS))
+            return bool(self._redis.set(f"wechat:seen:{key}", 1, nx=True, ex=CLAIM_SECONDS))
         try:
             with self._engine.begin() as connection:
                 connection.execute(
@@ -132,6 +143,18 @@ class SeenStore:
         except IntegrityError:
             return False
         return True
+
+    async def hold(self, key: str, turn: asyncio.Future) -> None:
+        """Keeps our claim while ``turn`` runs; afterwards keeps the message as taken, or frees it if the turn failed."""
+        if self._redis is None:
+            return
+        while not turn.done():
+            await asyncio.wait([turn], timeout=CLAIM_SECONDS / 3)
+            self._redis.expire(f"wechat:seen:{key}", CLAIM_SECONDS)
+        if turn.cancelled() or turn.exception() is not None:
+            self._redis.delete(f"wechat:seen:{key}")
+        else:
+            self._redis.expire(f"wechat:seen:{key}", SEEN_SECONDS)
 
 
 def _connect_args(url: str) -> dict[str, Any]:
@@ -205,6 +228,7 @@ class WeChatInput(InputChannel):
         self.enabled = bool(config.token)
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self.seen = SeenStore(config) if self.enabled else None
+        self.claims: set[asyncio.Future] = set()
         self.client = _client(config) if self.enabled else None
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -245,7 +269,8 @@ class WeChatInput(InputChannel):
         except Refused as refusal:
             return response.text(str(refusal), status=refusal.status)
         message, encrypted, nonce = incoming.message, incoming.encrypted, request.args.get("nonce", "")
-        if not self.seen.first_time(f"{self.config.app_id}:{incoming.key}"):
+        seen_key = f"{self.config.app_id}:{incoming.key}"
+        if not self.seen.claim(seen_key):
             return response.text("success")
 
         if message.type == "text":
@@ -259,10 +284,20 @@ class WeChatInput(InputChannel):
 
         collector = CollectingOutputChannel()
         channel_token = sign_token(self.config.identity_secret, f"wechat:{message.source}", 300, kind="channel")
-        user = UserMessage(
-            said, collector, message.source, input_channel=self.name(), metadata={"channel_token": channel_token}
+        # Answered from the conversation if a replica that died had answered it.
+        user = ClientMessage(
+            said,
+            collector,
+            message.source,
+            input_channel=self.name(),
+            metadata={"channel_token": channel_token},
+            message_id=f"wechat:{incoming.key}",
         )
         turn = asyncio.ensure_future(on_new_message(user))
+        # A task the loop only holds weakly: kept here until it ends.
+        holding = asyncio.ensure_future(self.seen.hold(seen_key, turn))
+        self.claims.add(holding)
+        holding.add_done_callback(self.claims.discard)
         try:
             await asyncio.wait_for(asyncio.shield(turn), timeout=self.config.reply_seconds)
         except asyncio.TimeoutError:
