@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli.run import run
+from bot.cli.scale import scale
 from bot.db.migrate import revision, upgrade
 from bot.db.models import Agent, Customer
 from bot.db.session import sessions_for
@@ -241,8 +242,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_scale(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.cli.scale import scale
-
     scale(settings, settings.var_dir / "scale", args.replicas)
 
 
