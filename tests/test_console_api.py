@@ -103,6 +103,33 @@ def test_accepting_replying_and_closing_answer_the_record_as_stored(console):
     assert closed["status"] == "closed" and closed["closed_at"] and closed["messages"][-1]["text"] == "closed"
 
 
+def test_a_reply_sent_again_with_its_idempotency_key_is_stored_once(console):
+    handoff = console.handoffs["vip"]
+    console.client.post(f"/api/handoffs/{handoff}/accept")
+    url, key = f"/api/handoffs/{handoff}/messages", {"Idempotency-Key": "reply-1"}
+    first = console.client.post(url, json={"text": "One moment please."}, headers=key)
+    again = console.client.post(url, json={"text": "One moment please."}, headers=key)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    other = console.client.post(url, json={"text": "One moment please."}, headers={"Idempotency-Key": "reply-2"})
+    assert other.json()["id"] != first.json()["id"]
+    texts = [m["text"] for m in console.client.get(f"/api/handoffs/{handoff}").json()["messages"]]
+    assert texts.count("One moment please.") == 2
+    # The same key for other words is a mistake of the tool's, not a repeat.
+    reused = console.client.post(url, json={"text": "Something else"}, headers=key)
+    assert reused.status_code == 409 and "reply-1" in reused.json()["detail"]
+
+
+@pytest.mark.parametrize("key", ["", "a b", "x" * 65, "../x"])
+def test_a_malformed_idempotency_key_is_refused_and_nothing_is_stored(console, key):
+    handoff = console.handoffs["vip"]
+    console.client.post(f"/api/handoffs/{handoff}/accept")
+    refused = console.client.post(
+        f"/api/handoffs/{handoff}/messages", json={"text": "hello"}, headers={"Idempotency-Key": key}
+    )
+    assert refused.status_code == 422
+    assert "hello" not in [m["text"] for m in console.client.get(f"/api/handoffs/{handoff}").json()["messages"]]
+
+
 def test_a_handoff_converted_to_a_ticket_shows_its_number(console):
     converted = console.client.post(f"/api/handoffs/{console.handoffs['normal']}/ticket").json()
     assert converted["status"] == "ticketed" and converted["ticket"].startswith("T")

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     ForeignKey,
+    Index,
     MetaData,
     Numeric,
     String,
@@ -279,9 +280,11 @@ class HandoffMessage(Base):
     Agent and system messages are stored first and delivered to the customer's
     channel after, in id order; ``delivered_at`` stays empty until Rasa took them.
     A system message's text is the event: "joined", "closed", "expired" or "ticketed".
+    ``client_key`` is the Idempotency-Key an agents' tool sent the message with: one per handoff.
     """
 
     __tablename__ = "handoff_messages"
+    __table_args__ = (Index("ix_handoff_messages_client_key", "handoff_id", "client_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
@@ -290,6 +293,7 @@ class HandoffMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     handoff: Mapped[Handoff] = relationship(back_populates="messages")
 

@@ -288,22 +288,37 @@ def accept(session: Session, handoff_id: int, agent: AgentRef) -> Handoff:
     return handoff
 
 
-def post_agent_message(session: Session, handoff_id: int, agent: AgentRef, text: str) -> HandoffMessage:
-    """Stores an agent's reply for delivery; only the agent who accepted the handoff may write."""
+def post_agent_message(
+    session: Session, handoff_id: int, agent: AgentRef, text: str, key: str | None = None
+) -> HandoffMessage:
+    """Stores an agent's reply for delivery; only the agent who accepted the handoff may write.
+
+    A reply sent again with the ``key`` of one stored already is that one, not another.
+    """
     text = text.strip()
     if not text:
         raise ValueError("the message is empty")
     if len(text) > MAX_MESSAGE:
         raise ValueError(f"the message is longer than {MAX_MESSAGE} characters")
     handoff = _get(session, handoff_id)
+    if key is not None and (sent := _sent_with(session, handoff.id, key)) is not None:
+        if sent.text != text or sent.agent_id != agent.id:
+            raise HandoffConflict(f"the key {key!r} was used for another message of handoff {handoff_id}")
+        return sent
     if handoff.status != ACTIVE:
         raise HandoffConflict(f"handoff {handoff_id} is {handoff.status}: accept it before replying")
     if handoff.agent_id != agent.id:
         raise HandoffConflict(f"handoff {handoff_id} was accepted by another agent")
-    message = HandoffMessage(handoff_id=handoff.id, author="agent", agent_id=agent.id, text=text)
+    message = HandoffMessage(handoff_id=handoff.id, author="agent", agent_id=agent.id, text=text, client_key=key)
     session.add(message)
     session.flush()
     return message
+
+
+def _sent_with(session: Session, handoff_id: int, key: str) -> HandoffMessage | None:
+    return session.scalar(
+        select(HandoffMessage).where(HandoffMessage.handoff_id == handoff_id, HandoffMessage.client_key == key)
+    )
 
 
 def _ended_by(session: Session, handoff_id: int, agent: AgentRef) -> Handoff:

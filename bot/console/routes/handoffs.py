@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
 from bot.console.deps import CurrentAgent, PageAgent, SessionDep, SettingsDep, TiersDep
@@ -33,6 +33,8 @@ __all__ = ["api", "router"]
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
 T = TypeVar("T")
+# Names a reply, so a tool that sends it again after a lost answer does not post it twice.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 @router.get("/handoffs/{handoff_id}")
@@ -93,9 +95,14 @@ def accept_handoff(handoff_id: RowId, session: SessionDep, agent: CurrentAgent) 
 
 
 @api.post("/{handoff_id}/messages", response_model=Message, status_code=status.HTTP_201_CREATED)
-def create_message(handoff_id: RowId, body: MessageIn, session: SessionDep, agent: CurrentAgent) -> MessageView:
-    """Stores the reply for the worker to deliver; ``delivered`` is false until Rasa has taken it."""
-    message = _committed(session, lambda: post_agent_message(session, handoff_id, agent, body.text))
+def create_message(
+    handoff_id: RowId, body: MessageIn, session: SessionDep, agent: CurrentAgent, key: IdempotencyKey = None
+) -> MessageView:
+    """Stores the reply for the worker to deliver; ``delivered`` is false until Rasa has taken it.
+
+    Sent again with the same ``Idempotency-Key`` (after a lost answer), it is the message stored the first time.
+    """
+    message = _committed(session, lambda: post_agent_message(session, handoff_id, agent, body.text, key))
     return MessageView.of(message)
 
 
