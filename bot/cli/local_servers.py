@@ -117,6 +117,9 @@ class PostgresCluster:
 
     def _options(self) -> list[str]:
         options = {"port": str(self.port), "listen_addresses": "127.0.0.1", "unix_socket_directories": str(self.dir)}
+        # Each process's SQLAlchemy pool may open 15 connections per database, and two replicas of
+        # every process under load open more than PostgreSQL's default 100.
+        options["max_connections"] = "300"
         if self.throwaway:
             # A test's cluster is thrown away: waiting for the disk only slows the tests.
             options |= {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
