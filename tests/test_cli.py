@@ -2,10 +2,13 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bot.cli.processes import free_port
 from bot.settings import ROOT
 from bot.tokens import verify_token
 from tests.knowledge.conftest import KB, QUERIES
@@ -74,6 +77,42 @@ def test_a_short_secret_is_refused_by_name(env):
 def test_run_refuses_to_start_without_its_secrets(db_url):
     result = bot({"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, "run")
     assert result.returncode == 1 and "IDENTITY_SECRET must be set" in result.stderr
+
+
+def test_serve_runs_one_process_in_the_foreground_with_its_log_on_stdout(env, tmp_path):
+    port = free_port()
+    serve_env = {**env, "ACTION_PORT": str(port), "BOT_HOST": "127.0.0.1", "KB_DIR": str(tmp_path / "kb")}
+    served = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "actions"],
+        cwd=ROOT,
+        env=serve_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"http://127.0.0.1:{port}/health"):
+            assert served.poll() is None and time.monotonic() < deadline, "the action server did not answer"
+            time.sleep(0.3)
+    finally:
+        served.terminate()
+        log, _ = served.communicate(timeout=30)
+    assert "no knowledge base built" in log
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_serve_refuses_an_unknown_process_and_a_missing_secret(env):
+    unknown = bot(env, "serve", "nginx")
+    assert unknown.returncode == 2 and "invalid choice: 'nginx'" in unknown.stderr
+    no_secret = bot({**env, "ACTION_TOKEN": ""}, "serve", "actions")
+    assert no_secret.returncode == 1 and "ACTION_TOKEN must be set" in no_secret.stderr
 
 
 def test_commands_that_need_no_secret_run_without_any(tmp_path, db_url):

@@ -16,6 +16,7 @@ bot report --since DATE              service figures per tier and day (--until D
 bot demo seed                        load the demo customers and agents into an empty database
 bot run                              start every process and print the URLs
 bot scale [--replicas N]             PostgreSQL, Redis, N replicas of every process, HAProxy in front
+bot serve rasa|actions|console|worker  one process in the foreground, for systemd or a container
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.cli.run import run
 from bot.cli.scale import scale
+from bot.cli.serve import KINDS, serve
 from bot.db.migrate import revision, upgrade
 from bot.db.models import Agent, Customer
 from bot.db.session import sessions_for
@@ -245,8 +247,12 @@ def cmd_scale(settings: Settings, args: argparse.Namespace) -> None:
     scale(settings, settings.var_dir / "scale", args.replicas)
 
 
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    serve(settings, args.kind)
+
+
 # Only these use a secret: every other command runs with none set.
-SECRET_COMMANDS = frozenset({cmd_token, cmd_run, cmd_scale})
+SECRET_COMMANDS = frozenset({cmd_token, cmd_run, cmd_scale, cmd_serve})
 
 
 def _display_url(url: str) -> str:
@@ -334,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scaled.add_argument("--replicas", type=int, choices=[1, 2], default=2, help="of each process (default 2)")
     scaled.set_defaults(func=cmd_scale)
+    served = sub.add_parser("serve", help="run one process in the foreground, its log on stdout")
+    served.add_argument("kind", choices=sorted(KINDS))
+    served.set_defaults(func=cmd_serve)
     return parser
 
 
