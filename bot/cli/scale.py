@@ -109,7 +109,8 @@ def scaled(settings: Settings, workdir: Path, replicas: int = 2) -> Iterator[Top
     """The topology, from PostgreSQL to HAProxy, for as long as the block runs; stopped in reverse order after.
 
     PostgreSQL keeps its data in ``workdir/postgres``, found again by the next start; each
-    replica logs in ``workdir/logs/<kind>-<n>``. ``replicas`` of each kind, 1 or 2.
+    replica logs in ``workdir/logs/<kind>-<n>``. ``replicas`` of each kind, 1 or 2. Run as root,
+    PostgreSQL runs as the ``postgres`` user, who must be able to reach ``workdir``.
     """
     if not 1 <= replicas <= MAX_REPLICAS:
         raise ValueError(f"replicas must be 1 to {MAX_REPLICAS} ({HAPROXY_CONFIG.name} names {MAX_REPLICAS} of each)")
@@ -132,9 +133,10 @@ def scaled(settings: Settings, workdir: Path, replicas: int = 2) -> Iterator[Top
         shared = _databases(cluster, settings)
         redis_port = free_port()
         (workdir / "redis").mkdir(parents=True, exist_ok=True)
-        started.append(redis(workdir / "redis", redis_port))
-        started[-1].start()
-        started[-1].wait_healthy(20)
+        shared_redis = redis(workdir / "redis", redis_port)
+        started.append(shared_redis)
+        shared_redis.start()
+        shared_redis.wait_healthy(20)
         front = f"http://{fronts['LB_RASA_FRONT']}"
         shared |= {
             "redis_url": f"redis://127.0.0.1:{redis_port}/0",
@@ -165,7 +167,7 @@ def scaled(settings: Settings, workdir: Path, replicas: int = 2) -> Iterator[Top
             rasa_url=front,
             console_url=f"http://{fronts['LB_CONSOLE_FRONT']}",
             replicas=fleet,
-            servers=[*started[:2], balancer],
+            servers=[cluster.server, shared_redis, balancer],
             stats_url=f"http://{stats}/",
         )
     finally:
