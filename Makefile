@@ -20,10 +20,14 @@ export RASA_TELEMETRY_ENABLED := false
 # breaks loading once the pipeline's node names shift: train from scratch instead.
 export RASA_MAX_CACHE_SIZE := 0
 
-.PHONY: run test test-fast lint setup train kb clean
+.PHONY: run scale test test-fast lint setup train kb clean
 
 run: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/bot run
+
+# The same behind HAProxy: PostgreSQL, Redis and two replicas of every process (data in var/scale).
+scale: setup $(MODEL) $(KB) $(WEBCHAT)
+	.venv/bin/bot scale
 
 test: lint $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/pytest
