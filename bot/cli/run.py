@@ -15,12 +15,12 @@ from bot.cli.processes import Process, ProcessError, check_ports, processes, sta
 from bot.service.agents import DEMO_AGENTS
 from bot.settings import Settings
 
-__all__ = ["run"]
+__all__ = ["hold_stop_signals", "run", "stop_on_signals", "until_one_dies"]
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _hold_stop_signals() -> None:
+def hold_stop_signals() -> None:
     # Once stopping, a second signal must not cut the stop short: `make run` stopped by its
     # group's SIGTERM passes the signal on to us after the one we got ourselves.
     for signum in _STOP_SIGNALS:
@@ -28,8 +28,22 @@ def _hold_stop_signals() -> None:
 
 
 def _stop(signum: int, frame: object) -> None:
-    _hold_stop_signals()
+    hold_stop_signals()
     raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """From now on Ctrl-C, SIGTERM and SIGHUP raise KeyboardInterrupt, once."""
+    # Set even for SIGINT, which a shell starting us in the background ignores.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _stop)
+
+
+def until_one_dies(watched: list[Process]) -> Process:
+    """Waits until one of ``watched`` exits, and returns it."""
+    while all(p.running.poll() is None for p in watched):
+        time.sleep(0.5)
+    return next(p for p in watched if p.running.returncode is not None)
 
 
 def _urls(settings: Settings) -> str:
@@ -63,16 +77,12 @@ def run(settings: Settings, prepare: Callable[[], None]) -> None:
         sys.exit(f"error: {error}")
     prepare()
     print(f"starting the action server, Rasa server, console and worker (logs in {log_dir}) ...", flush=True)
-    # Set even for SIGINT, which a shell starting us in the background ignores.
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, _stop)
+    stop_on_signals()
     started: list[Process] = []
     try:
         started = start_all(settings, log_dir)
         print(_urls(settings), flush=True)
-        while all(p.running.poll() is None for p in started):
-            time.sleep(0.5)
-        dead = next(p for p in started if p.running.returncode is not None)
+        dead = until_one_dies(started)
         print(f"error: {dead.exit_report()}\nstopping the others ...", file=sys.stderr, flush=True)
         sys.exit(1)
     except ProcessError as error:  # start_all has stopped what it started
@@ -80,5 +90,5 @@ def run(settings: Settings, prepare: Callable[[], None]) -> None:
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     finally:
-        _hold_stop_signals()
+        hold_stop_signals()
         stop_all(started)

@@ -19,7 +19,6 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from bot.cli.local_servers import PostgresCluster, haproxy, redis
 from bot.cli.processes import Process, ProcessError, free_port, processes, stop_all
-from bot.cli.run import _STOP_SIGNALS, _hold_stop_signals, _stop
+from bot.cli.run import hold_stop_signals, stop_on_signals, until_one_dies
 from bot.db.migrate import upgrade
 from bot.db.session import engine_for, sessions_for
 from bot.service.agents import DEMO_AGENTS
@@ -205,17 +204,14 @@ def _urls(topology: Topology, workdir: Path) -> str:
 def scale(settings: Settings, workdir: Path, replicas: int = 2) -> None:
     """The topology until stopped, as ``bot run`` runs its processes: a signal stops it, and so does any process dying."""
     print(f"starting PostgreSQL, Redis, {replicas} of each process and HAProxy (logs in {workdir / 'logs'}) ...")
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, _stop)
+    stop_on_signals()
     try:
         with scaled(settings, workdir, replicas) as topology:
             print(_urls(topology, workdir), flush=True)
             watched = [*topology.servers, *(p for fleet in topology.replicas.values() for p in fleet)]
-            while all(p.running.poll() is None for p in watched):
-                time.sleep(0.5)
-            dead = next(p for p in watched if p.running.returncode is not None)
+            dead = until_one_dies(watched)
             print(f"error: {dead.exit_report()}\nstopping the others ...", file=sys.stderr, flush=True)
-            _hold_stop_signals()
+            hold_stop_signals()
             sys.exit(1)
     except (ProcessError, ValueError, FileNotFoundError) as error:  # scaled has stopped what it started
         sys.exit(f"error: {error}")
