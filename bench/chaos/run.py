@@ -26,7 +26,7 @@ from bench.chaos.records import Ledger
 from bench.chaos.report import Load, chaos_table, load_table
 from bench.chaos.stores import handoff_messages, tracker_events
 from bot.cli.processes import free_port
-from bot.cli.scale import Topology, scaled
+from bot.cli.scale import MAX_REPLICAS, Topology, scaled
 from bot.db.models import Agent as AgentRow
 from bot.db.models import Customer
 from bot.db.session import sessions_for
@@ -175,8 +175,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="share of socket.io customers who ask for a person (default 0.25)",
     )
     args = parser.parse_args(argv)
-    if args.users < 1 or args.replicas < 1 or args.seconds <= 0 or args.messages < 1:
-        parser.error("--users, --replicas and --messages must be at least 1, --seconds more than 0")
+    if args.users < 1 or args.seconds <= 0 or args.baseline_seconds <= 0 or args.messages < 1:
+        parser.error("--users and --messages must be at least 1, --seconds and --baseline-seconds more than 0")
+    if not 1 <= args.replicas <= MAX_REPLICAS:
+        parser.error(f"--replicas must be 1 to {MAX_REPLICAS}: the load balancer's configuration names that many")
     if not 0 <= args.escalating <= 1:
         parser.error("--escalating is a share: between 0 and 1")
     return args
