@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
+from actions import query_vector, runtime
 from actions.clarify import ask_which, torn_between_choices
 from actions.handoff import escalate
 from bot.db.session import Session
@@ -110,15 +110,20 @@ class ActionAnswerFaq(Action):
             return self._answer(dispatcher, entry, lang, question=entry.question_in(lang), score=None, tracker=tracker)
 
         question = runtime.text(tracker)
-        result = searcher.search(question, k=SUGGESTIONS, tier=tier.id)
+        vector = query_vector.from_nlu(tracker, question, searcher.embedder)
+        if vector is None:
+            result = searcher.search(question, k=SUGGESTIONS, tier=tier.id)
+        else:
+            result = searcher.search_vector(question, vector, k=SUGGESTIONS, tier=tier.id)
         settings = runtime.settings()
         best = result.best
         logger.info(
-            "faq %r: %s (score %.3f, confidence %.2f)",
+            "faq %r: %s (score %.3f, confidence %.2f, %s)",
             question[:80],
             best.entry.id if best else None,
             best.score if best else 0,
             result.confidence,
+            "embedded by the NLU" if vector is not None else "embedded here",
         )
         if best and result.confidence >= settings.kb_answer_threshold:
             events = self._answer(

