@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -102,18 +103,36 @@ def redis_cli(redis_url: str, *command: str) -> str:
     return subprocess.run(["redis-cli", "-p", port, *command], capture_output=True, text=True).stdout.strip()
 
 
-def test_a_message_a_dead_replica_had_claimed_is_answered_at_a_later_retry(stack, replicas, wechat_platform, redis_url):
+def test_a_retry_takes_over_a_message_whose_replica_died_claiming_it(stack, replicas, wechat_platform, redis_url):
     openid, msg_id = "o-replica-died", 99001122334466
     question = "how long does it take to get my refund back?"
-    # What a replica killed in the middle of the turn leaves: its claim, and no answer.
-    redis_cli(redis_url, "SET", f"wechat:seen:{APP_ID}:{msg_id}", "1", "EX", "8")
-    xml = wechat_platform.text_xml(openid, question, msg_id=msg_id)
-    assert wechat_platform.post(replicas[1], xml).text == "success"
-    assert stack.user_texts(openid) == []
-    time.sleep(8.5)  # WeChat's last retry comes 15 seconds after the message
-    retried = wechat_platform.post(replicas[1], xml)
+    # What a replica killed in the middle of the turn leaves: its claim, which nobody renews.
+    redis_cli(redis_url, "SET", f"wechat:seen:{APP_ID}:{msg_id}", "1", "EX", "5")
+    retried = wechat_platform.post(replicas[1], wechat_platform.text_xml(openid, question, msg_id=msg_id))
     assert "1–3 working days" in wechat_platform.read_reply(retried)["Content"]
     assert stack.user_texts(openid) == [question]
+
+
+def test_a_retry_leaves_a_message_to_the_live_replica_answering_it(stack, replicas, wechat_platform, redis_url):
+    openid, msg_id = "o-replica-busy", 99001122334488
+    key = f"wechat:seen:{APP_ID}:{msg_id}"
+    # A replica still answering renews its claim every second.
+    renewing = threading.Event()
+    redis_cli(redis_url, "SET", key, "1", "EX", "5")
+
+    def renew() -> None:
+        while not renewing.wait(0.5):
+            redis_cli(redis_url, "SET", key, "1", "EX", "5")
+
+    renewer = threading.Thread(target=renew)
+    renewer.start()
+    try:
+        xml = wechat_platform.text_xml(openid, "how long does it take to get my refund back?", msg_id=msg_id)
+        assert wechat_platform.post(replicas[1], xml).text == "success"
+    finally:
+        renewing.set()
+        renewer.join()
+    assert stack.user_texts(openid) == []
 
 
 def test_a_message_answered_before_its_replica_died_is_answered_again_not_run_twice(

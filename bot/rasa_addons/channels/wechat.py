@@ -8,10 +8,11 @@ three times when it has no answer within 5 seconds. So:
   with 403 before anything else happens;
 - each message is taken once, by MsgId (events by sender and CreateTime), in a
   store every Rasa replica shares: the business database, or Redis when
-  ``redis_url`` is set. On Redis a replica's claim on a message lasts while its
-  turn runs: a retry that reaches another replica after the first died runs the
-  message there, and one the first had answered is answered again from the
-  conversation, not run twice (``exactly_once.py``);
+  ``redis_url`` is set. On Redis a replica's claim on a message is renewed while
+  its turn runs: a retry that finds a claim nobody renews (its replica died) runs
+  the message, or answers it from the conversation if the dead replica had stored
+  its turn (``exactly_once.py``); one that finds a live claim answers ``success``,
+  and the replica answering it sends the reply through the API;
 - the bot's answer goes back in the same response when the turn ends in time and
   gives one message; otherwise the response is ``success`` and the messages go
   through the customer-service message API, as an agent's messages do during a
@@ -56,8 +57,12 @@ from bot.tokens import sign_token
 logger = logging.getLogger(__name__)
 
 SEEN_SECONDS = 24 * 3600
-# WeChat retries 5, 10 and 15 seconds after a message: a dead replica's claim is free by the last retry.
-CLAIM_SECONDS = 8
+# A replica's claim on a message it is answering lasts this long, renewed every RENEW_SECONDS
+# while its turn runs. A retry finding a claim that is not renewed takes the message over.
+CLAIM_SECONDS = 5
+RENEW_SECONDS = 1.0
+# How long a retry watches a claim for a renewal before taking it over: a few renewals missed.
+DEAD_AFTER_SECONDS = 2.5
 UNSUPPORTED = (
     "抱歉，目前我只能阅读文字消息，请用文字描述您的问题。\n"
     "Sorry, I can only read text messages for now: please type your question."
@@ -113,9 +118,11 @@ class WeChatConfig:
 class SeenStore:
     """Which platform messages were taken already, shared by every replica.
 
-    On Redis a message is claimed for CLAIM_SECONDS, renewed while its turn runs and
-    kept for SEEN_SECONDS once it ends, so a replica that dies mid-turn frees it for
-    WeChat's next retry. In the business database (one Rasa server) a claim is kept at once.
+    On Redis a message is claimed for CLAIM_SECONDS, renewed while its turn runs and kept
+    for SEEN_SECONDS once it ends. WeChat's retry of a message whose replica died finds a
+    claim nobody renews, and takes it over: the message is run, or answered from the
+    conversation if the dead replica had stored its turn. In the business database (one Rasa
+    server) a claim is kept at once.
     """
 
     def __init__(self, config: WeChatConfig) -> None:
@@ -130,10 +137,31 @@ class SeenStore:
                 config.database_url, pool_pre_ping=True, connect_args=_connect_args(config.database_url)
             )
 
-    def claim(self, key: str) -> bool:
-        """True if no one took or is taking this message: it is ours now."""
-        if self._redis is not None:
-            return bool(self._redis.set(f"wechat:seen:{key}", 1, nx=True, ex=CLAIM_SECONDS))
+    async def claim(self, key: str) -> bool:
+        """True if the message is ours to answer: nobody took it, or whoever did died meanwhile."""
+        if self._redis is None:
+            return self._insert(key)
+        name = f"wechat:seen:{key}"
+        if self._redis.set(name, 1, nx=True, ex=CLAIM_SECONDS):
+            return True
+        # Taken: by a replica answering it (which renews its claim), by one that answered it
+        # (kept for a day), or by one that died (its claim runs down).
+        last = self._redis.pttl(name)
+        watched = 0.0
+        while watched < DEAD_AFTER_SECONDS:
+            await asyncio.sleep(RENEW_SECONDS / 4)
+            watched += RENEW_SECONDS / 4
+            left = self._redis.pttl(name)
+            if left == -2:  # it ran out, or its turn failed: free
+                return bool(self._redis.set(name, 1, nx=True, ex=CLAIM_SECONDS))
+            if left > CLAIM_SECONDS * 1000 or left > last:  # answered, or renewed by a live replica
+                return False
+            last = left
+        logger.warning("WeChat message %s: its replica stopped answering it; taken over", key)
+        self._redis.set(name, 1, ex=CLAIM_SECONDS)
+        return True
+
+    def _insert(self, key: str) -> bool:
         try:
             with self._engine.begin() as connection:
                 connection.execute(
@@ -148,13 +176,14 @@ class SeenStore:
         """Keeps our claim while ``turn`` runs; afterwards keeps the message as taken, or frees it if the turn failed."""
         if self._redis is None:
             return
+        name = f"wechat:seen:{key}"
         while not turn.done():
-            await asyncio.wait([turn], timeout=CLAIM_SECONDS / 3)
-            self._redis.expire(f"wechat:seen:{key}", CLAIM_SECONDS)
+            await asyncio.wait([turn], timeout=RENEW_SECONDS)
+            self._redis.expire(name, CLAIM_SECONDS)
         if turn.cancelled() or turn.exception() is not None:
-            self._redis.delete(f"wechat:seen:{key}")
+            self._redis.delete(name)
         else:
-            self._redis.expire(f"wechat:seen:{key}", SEEN_SECONDS)
+            self._redis.expire(name, SEEN_SECONDS)
 
 
 def _connect_args(url: str) -> dict[str, Any]:
@@ -270,7 +299,7 @@ class WeChatInput(InputChannel):
             return response.text(str(refusal), status=refusal.status)
         message, encrypted, nonce = incoming.message, incoming.encrypted, request.args.get("nonce", "")
         seen_key = f"{self.config.app_id}:{incoming.key}"
-        if not self.seen.claim(seen_key):
+        if not await self.seen.claim(seen_key):
             return response.text("success")
 
         if message.type == "text":
