@@ -389,14 +389,14 @@ class WeChatCustomer(Customer):
             if sent.attempts:
                 self.audience.ledger.wechat_retries += 1
             sent.attempts += 1
+            attempt_started = time.monotonic()
             try:
                 response = self.http.post(webhook, params=platform.signed_query(), content=xml.encode())
-            except httpx.TimeoutException:
-                continue
             except httpx.HTTPError:
                 response = None
             if response is None or response.status_code != 200:
-                time.sleep(1)  # a reset or a load balancer's refusal comes at once; WeChat's next try does not
+                # WeChat's tries are 5 s apart, however soon a try failed (a reset, a load balancer's 503).
+                time.sleep(max(0.0, attempt_started + WECHAT_WAIT_SECONDS - time.monotonic()))
                 continue
             if response.text == "success":
                 later = True
