@@ -80,7 +80,8 @@ def _check_turns(conversation: Conversation, events: Sequence[TrackerEvent], fin
     for sent in conversation.sent:
         if sent.gave_up:
             findings.lost += 1
-            findings.details.append(f"{who}: #{sent.number} unanswered after {sent.attempts} tries")
+            note = f": {sent.note}" if sent.note else ""
+            findings.details.append(f"{who}: #{sent.number} unanswered after {sent.attempts} tries{note}")
         elif sent.answered and copies[sent.number] == 0:
             findings.lost += 1
             findings.details.append(f"{who}: #{sent.number} answered, but not in the tracker")

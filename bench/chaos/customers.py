@@ -409,6 +409,8 @@ class WeChatCustomer(Customer):
             self._report(sent, started)
         else:
             sent.gave_up = True
+            if later:
+                sent.note = f"try {sent.attempts} was answered 'success', and no message followed"
         return sent.answered
 
 

@@ -18,6 +18,7 @@ class Sent:
     attempts: int = 0
     answered: bool = False
     gave_up: bool = False  # every try failed: the message counts as lost
+    note: str = ""  # what the client saw of a lost message, beyond its tries
     # From the first try until the answer (or the acknowledgement, for a message relayed to an agent).
     seconds: float | None = None
 
