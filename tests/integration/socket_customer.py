@@ -14,7 +14,7 @@ class SocketCustomer:
     the server confirms it or issues another, and :attr:`session_id` is then the confirmed one.
     """
 
-    def __init__(self, url: str, metadata: dict, session_id: str | None = None) -> None:
+    def __init__(self, url: str, metadata: dict, session_id: str | None = None, last_seq: int | None = None) -> None:
         self.metadata = metadata
         self.received: list[dict] = []
         self.confirmed: list[str] = []
@@ -22,7 +22,9 @@ class SocketCustomer:
         self.client.on("bot_uttered", self.received.append)
         self.client.on("session_confirm", self.confirmed.append)
         self.client.connect(url, transports=["websocket"])
-        self.client.emit("session_request", {"session_id": session_id})
+        # A widget that reconnects may name the last message it has, to be sent the ones it missed.
+        request = {"session_id": session_id} if last_seq is None else {"session_id": session_id, "last_seq": last_seq}
+        self.client.emit("session_request", request)
         self.session_id: str = wait_for(lambda: self.confirmed and self.confirmed[-1], 15, "session_confirm")
 
     def say(self, text: str, session_id: str | None = None) -> None:

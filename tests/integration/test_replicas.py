@@ -97,6 +97,38 @@ def test_an_agent_s_message_reaches_a_customer_connected_to_the_other_replica(st
     ]
 
 
+def test_a_widget_that_reconnects_elsewhere_gets_what_was_sent_while_it_was_away(stack, replicas):
+    on_a, on_b = replicas
+    customer = SocketCustomer(on_a, {}, last_seq=0)
+    customer.say("hi")
+    customer.wait_for_text("Hello")
+    have = max(m["seq"] for m in customer.received)
+    assert sorted(m["seq"] for m in customer.received) == list(range(1, have + 1))
+    customer.close()
+    # While the widget is away, the bot says something to its conversation (as an agent's message is delivered).
+    triggered = httpx.post(
+        f"{on_b}/conversations/{customer.session_id}/trigger_intent",
+        params={"output_channel": "latest", "token": stack.settings.rasa_token},
+        json={"name": "greet"},
+        timeout=60,
+    )
+    assert triggered.status_code == 200
+    back = SocketCustomer(on_b, {}, session_id=customer.session_id, last_seq=have)
+    try:
+        missed = back.wait_for_text("Hello")
+        assert missed["seq"] == have + 1
+    finally:
+        back.close()
+    # One that has everything is sent nothing again; one that names no number (rasa-webchat) neither.
+    for last_seq in (have + 1, None):
+        again = SocketCustomer(on_a, {}, session_id=customer.session_id, last_seq=last_seq)
+        try:
+            time.sleep(1)
+            assert again.received == []
+        finally:
+            again.close()
+
+
 QUESTIONS = [
     "how long does it take to get my refund back?",
     "do you ship abroad",

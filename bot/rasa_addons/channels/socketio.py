@@ -13,6 +13,9 @@ it. Here:
 - a message's text is bounded, and so are its metadata (only the keys the bot
   reads) and the number of a conversation's messages waiting for their turn:
   the customer is told politely instead;
+- a widget that asks for numbered messages (``last_seq`` in ``session_request``)
+  gets each with the conversation's next number (``seq``), and when it reconnects
+  with the last number it has, what it missed (``outbox.py``);
 - a message may carry the client's ``message_id``: sent again after a lost
   answer, it is answered with the same replies, not run twice; and replies,
   an agent's too, leave only once their turn is stored
@@ -52,11 +55,23 @@ from bot.rasa_addons.channels.limits import (
     notice,
     socket_message,
 )
+from bot.rasa_addons.channels.outbox import Outbox
 from bot.rasa_addons.exactly_once import ClientMessage, HeldOutput
 
 __all__ = ["SignedSocketIOInput"]
 
 logger = logging.getLogger(__name__)
+
+
+class NumberedOutput(SocketIOOutput):
+    """Rasa's socket.io output, each message numbered and kept in the outbox."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, outbox: Outbox) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.outbox = outbox
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, self.outbox.add(socket_id, response), room=socket_id)
 
 
 class SignedSocketIOInput(SocketIOInput):
@@ -89,11 +104,13 @@ class SignedSocketIOInput(SocketIOInput):
         self.secret = secret
         self.redis_url = redis_url
         self.queue = ConversationQueue()
+        self.outbox = Outbox(redis_url)
 
     def get_output_channel(self) -> OutputChannel | None:
         # How an agent's message reaches the socket (output_channel=latest): once its turn is stored.
-        output = super().get_output_channel()
-        return HeldOutput(output) if output is not None else None
+        if self.sio is None:
+            return super().get_output_channel()
+        return HeldOutput(NumberedOutput(self.sio, self.bot_message_evt, self.outbox))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Rasa's blueprint, with the Redis manager when configured, and our handlers for the two
@@ -125,22 +142,28 @@ class SignedSocketIOInput(SocketIOInput):
     def _session_request(self, sio: AsyncServer) -> Callable[[str, Any], Awaitable[None]]:
         async def session_request(sid: str, data: Any) -> None:
             asked = data.get("session_id") if isinstance(data, dict) else None
-            if session_ids.is_issued(self.secret, asked):
-                session_id = asked
+            if isinstance(asked, str) and session_ids.is_issued(self.secret, asked):
+                session_id, returning = asked, True
             else:
                 if asked:
                     logger.info("socket %s named a session id not issued here: a new one is issued", sid)
-                session_id = session_ids.issue(self.secret)
+                session_id, returning = session_ids.issue(self.secret), False
             await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            last_seq = data.get("last_seq") if isinstance(data, dict) else None
+            if isinstance(last_seq, int) and not isinstance(last_seq, bool) and last_seq >= 0:
+                self.outbox.follow(session_id)
+                # What was sent while this widget was away.
+                for missed in self.outbox.since(session_id, last_seq) if returning else ():
+                    await sio.emit(self.bot_message_evt, missed, room=sid, namespace=self.namespace)
 
         return session_request
 
     def _message_handler(
         self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Callable[[str, Any], Awaitable[None]]:
-        output = SocketIOOutput(sio, self.bot_message_evt)
+        output = NumberedOutput(sio, self.bot_message_evt, self.outbox)
 
         async def handle_message(sid: str, data: Any) -> None:
             session_id = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
