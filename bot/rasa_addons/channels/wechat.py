@@ -119,9 +119,12 @@ class SeenStore:
     """Which platform messages were taken already, shared by every replica.
 
     On Redis a message is claimed for CLAIM_SECONDS, renewed while its turn runs and kept
-    for SEEN_SECONDS once it ends. WeChat's retry of a message whose replica died finds a
-    claim nobody renews, and takes it over: the message is run, or answered from the
-    conversation if the dead replica had stored its turn. In the business database (one Rasa
+    for SEEN_SECONDS once it ends. WeChat retries a message only when it got no answer in
+    time: a retry that finds the message answered (the answer was lost with its replica)
+    answers it again from the conversation; one that finds a claim renewed leaves it to
+    the live replica answering it; one that finds a claim nobody renews (its replica died)
+    takes it over, and the message is run, or answered from the conversation if the dead
+    replica had stored its turn. In the business database (one Rasa
     server) a claim is kept at once.
     """
 
@@ -146,6 +149,8 @@ class SeenStore:
             return True
         # Taken: by a replica answering it (which renews its claim), by one that answered it
         # (kept for a day), or by one that died (its claim runs down).
+        if self._redis.pttl(name) > CLAIM_SECONDS * 1000:
+            return True
         last = self._redis.pttl(name)
         watched = 0.0
         while watched < DEAD_AFTER_SECONDS:
@@ -154,7 +159,10 @@ class SeenStore:
             left = self._redis.pttl(name)
             if left == -2:  # it ran out, or its turn failed: free
                 return bool(self._redis.set(name, 1, nx=True, ex=CLAIM_SECONDS))
-            if left > CLAIM_SECONDS * 1000 or left > last:  # answered, or renewed by a live replica
+            if left > CLAIM_SECONDS * 1000:
+                # Answered; yet WeChat retries only what it got no answer to: answer it again, from the conversation.
+                return True
+            if left > last:  # renewed: a live replica is answering it, and sends its reply through the API
                 return False
             last = left
         logger.warning("WeChat message %s: its replica stopped answering it; taken over", key)
