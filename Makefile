@@ -20,7 +20,7 @@ export RASA_TELEMETRY_ENABLED := false
 # breaks loading once the pipeline's node names shift: train from scratch instead.
 export RASA_MAX_CACHE_SIZE := 0
 
-.PHONY: run scale test test-fast lint setup train kb clean
+.PHONY: run scale chaos test test-fast lint setup train kb clean
 
 run: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/bot run
@@ -28,6 +28,11 @@ run: setup $(MODEL) $(KB) $(WEBCHAT)
 # The same behind HAProxy: PostgreSQL, Redis and two replicas of every process (data in var/scale).
 scale: setup $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/bot scale
+
+# The load-and-chaos run on that topology: customers on every channel while replicas are killed -9,
+# then the checks (bench/chaos); it prints the figures and fails if a message was lost or duplicated.
+chaos: setup $(MODEL) $(KB) $(WEBCHAT)
+	.venv/bin/python -m bench.chaos
 
 test: lint $(MODEL) $(KB) $(WEBCHAT)
 	.venv/bin/pytest

@@ -191,8 +191,24 @@ class SocketConnection:
         self.conversation = conversation
         self.client: _SocketIOClient | None = None
         self.lost = threading.Event()
+        # The widget asks for numbered messages: the last number it has, and any that came early.
+        self.last_seq = 0
+        self._early: dict[int, dict[str, Any]] = {}
 
     def _bot_uttered(self, message: dict[str, Any]) -> None:
+        seq = message.get("seq")
+        if not isinstance(seq, int):
+            self._take(message)
+            return
+        if seq <= self.last_seq:  # sent again after a reconnection: had it
+            return
+        # A message sent live may overtake those a reconnection sends again: they go in order.
+        self._early[seq] = message
+        while self.last_seq + 1 in self._early:
+            self.last_seq += 1
+            self._take(self._early.pop(self.last_seq))
+
+    def _take(self, message: dict[str, Any]) -> None:
         self.received.append(message)
         found = script.AGENT_NUMBER.search(message.get("text") or "")
         if found and self.conversation is not None:
@@ -215,7 +231,7 @@ class SocketConnection:
         client.on("disconnect", self.lost.set)
         client.connect(self.url, transports=["websocket"], wait_timeout=10)
         self.client = client
-        client.emit("session_request", {"session_id": self.session_id})
+        client.emit("session_request", {"session_id": self.session_id, "last_seq": self.last_seq})
         if not got.wait(15):
             raise ConnectionError("no session_confirm")
         if self.session_id is not None and confirmed[0] != self.session_id:
