@@ -14,7 +14,6 @@ conversation.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from typing import Any
 
@@ -50,7 +49,7 @@ def from_nlu(tracker: Tracker, question: str, embedder: Embedder) -> np.ndarray 
         return None
     try:
         raw = base64.b64decode(found["vector"], validate=True)
-    except (KeyError, TypeError, ValueError, binascii.Error):
+    except (KeyError, TypeError, ValueError):  # binascii.Error is a ValueError
         logger.warning("ignored the NLU's query vector: not base64")
         return None
     if len(raw) != 4 * embedder.dimension:
