@@ -72,11 +72,7 @@ def base_settings(workdir: Path, wechat_api_url: str) -> Settings:
             # No handoff may turn into a ticket while the run's agent is busy with others.
             "HANDOFF_TIMEOUT_MINUTES": "60",
             "DELIVERY_INTERVAL_SECONDS": "0.5",
-            "WECHAT_TOKEN": wechat.TOKEN,
-            "WECHAT_APP_ID": wechat.APP_ID,
-            "WECHAT_APP_SECRET": wechat.APP_SECRET,
-            "WECHAT_AES_KEY": wechat.AES_KEY,
-            "WECHAT_API_URL": wechat_api_url,
+            **wechat.channel_settings(wechat_api_url),
         }
     )
 

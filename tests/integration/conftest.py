@@ -225,11 +225,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             "SERVICE_HOURS": "00:00-24:00",
             "HANDOFF_TIMEOUT_MINUTES": "30",
             "DELIVERY_INTERVAL_SECONDS": "0.5",
-            "WECHAT_TOKEN": wechat.TOKEN,
-            "WECHAT_APP_ID": wechat.APP_ID,
-            "WECHAT_APP_SECRET": wechat.APP_SECRET,
-            "WECHAT_AES_KEY": wechat.AES_KEY,
-            "WECHAT_API_URL": wechat_platform.url,
+            **wechat.channel_settings(wechat_platform.url),
         }
     )
     if not settings.model_path.exists():

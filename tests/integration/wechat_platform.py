@@ -22,6 +22,17 @@ APP_SECRET = "integration-wechat-app-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues them
 
 
+def channel_settings(api_url: str) -> dict[str, str]:
+    """The settings that point the WeChat channel at a stand-in platform serving ``api_url``."""
+    return {
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_APP_ID": APP_ID,
+        "WECHAT_APP_SECRET": APP_SECRET,
+        "WECHAT_AES_KEY": AES_KEY,
+        "WECHAT_API_URL": api_url,
+    }
+
+
 class WeChatPlatform:
     def __init__(self) -> None:
         self.token_requests: list[dict] = []
