@@ -124,8 +124,8 @@ class SeenStore:
     answers it again from the conversation; one that finds a claim renewed leaves it to
     the live replica answering it; one that finds a claim nobody renews (its replica died)
     takes it over, and the message is run, or answered from the conversation if the dead
-    replica had stored its turn. In the business database (one Rasa
-    server) a claim is kept at once.
+    replica had stored its turn. In the business database (one Rasa server) a claim is
+    kept at once.
     """
 
     def __init__(self, config: WeChatConfig) -> None:
@@ -149,22 +149,21 @@ class SeenStore:
             return True
         # Taken: by a replica answering it (which renews its claim), by one that answered it
         # (kept for a day), or by one that died (its claim runs down).
-        if self._redis.pttl(name) > CLAIM_SECONDS * 1000:
-            return True
-        last = self._redis.pttl(name)
-        watched = 0.0
-        while watched < DEAD_AFTER_SECONDS:
-            await asyncio.sleep(RENEW_SECONDS / 4)
-            watched += RENEW_SECONDS / 4
-            left = self._redis.pttl(name)
+        last, left, watched = None, self._redis.pttl(name), 0.0
+        while True:
             if left == -2:  # it ran out, or its turn failed: free
                 return bool(self._redis.set(name, 1, nx=True, ex=CLAIM_SECONDS))
             if left > CLAIM_SECONDS * 1000:
                 # Answered; yet WeChat retries only what it got no answer to: answer it again, from the conversation.
                 return True
-            if left > last:  # renewed: a live replica is answering it, and sends its reply through the API
+            if last is not None and left > last:
+                # Renewed: a live replica is answering it, and sends its reply through the API.
                 return False
-            last = left
+            if watched >= DEAD_AFTER_SECONDS:
+                break
+            await asyncio.sleep(RENEW_SECONDS / 4)
+            watched += RENEW_SECONDS / 4
+            last, left = left, self._redis.pttl(name)
         logger.warning("WeChat message %s: its replica stopped answering it; taken over", key)
         self._redis.set(name, 1, ex=CLAIM_SECONDS)
         return True
