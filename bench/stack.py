@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from bot.cli.processes import free_port, start_all, stop_all
+from bot.cli.processes import on_free_ports, start_all, stop_all
 from bot.db.migrate import upgrade
 from bot.db.session import sessions_for
 from bot.service.demo import seed_demo
@@ -27,10 +27,7 @@ def running_stack(
             {
                 "BOT_DEMO": "1",
                 "BOT_VAR_DIR": tmp,
-                "BOT_HOST": "127.0.0.1",
-                "RASA_PORT": str(free_port()),
-                "ACTION_PORT": str(free_port()),
-                "CONSOLE_PORT": str(free_port()),
+                **on_free_ports(),
                 "KB_DIR": str(kb_dir),
                 "RASA_MODEL": str(model),
             }

@@ -25,7 +25,7 @@ from bench.chaos.customers import Audience, customer_classes
 from bench.chaos.records import Ledger
 from bench.chaos.report import Load, chaos_table, load_table
 from bench.chaos.stores import handoff_messages, tracker_events
-from bot.cli.processes import free_port
+from bot.cli.processes import on_free_ports
 from bot.cli.scale import MAX_REPLICAS, Topology, scaled
 from bot.db.models import Agent as AgentRow
 from bot.db.models import Customer
@@ -62,11 +62,8 @@ def base_settings(workdir: Path, wechat_api_url: str) -> Settings:
         {
             "BOT_DEMO": "1",
             "BOT_VAR_DIR": str(workdir),
-            "BOT_HOST": "127.0.0.1",
             # HAProxy's fronts: free ports, so the run goes on beside a `make run` or `make scale`.
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "CONSOLE_PORT": str(free_port()),
+            **on_free_ports(),
             "KB_DIR": str(ROOT / "var" / "kb"),
             "SERVICE_HOURS": "00:00-24:00",
             # No handoff may turn into a ticket while the run's agent is busy with others.

@@ -26,7 +26,17 @@ import psutil
 from bot.settings import ROOT, Settings
 from bot.worker import READY
 
-__all__ = ["Process", "ProcessError", "check_ports", "free_port", "processes", "start", "start_all", "stop_all"]
+__all__ = [
+    "Process",
+    "ProcessError",
+    "check_ports",
+    "free_port",
+    "on_free_ports",
+    "processes",
+    "start",
+    "start_all",
+    "stop_all",
+]
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -37,6 +47,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def on_free_ports() -> dict[str, str]:
+    """The settings that put every process on loopback, on ports nothing listens on now:
+    a test's or a benchmark's processes then run beside any others."""
+    return {
+        "BOT_HOST": "127.0.0.1",
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "CONSOLE_PORT": str(free_port()),
+    }
 
 
 class ProcessError(Exception):

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from bot.cli.local_servers import PostgresCluster
-from bot.cli.processes import Process, free_port, start_all, stop_all
+from bot.cli.processes import Process, on_free_ports, start_all, stop_all
 from bot.db.migrate import upgrade
 from bot.db.models import Order
 from bot.db.session import sessions_for
@@ -215,10 +215,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             "ACTION_TOKEN": "integration-action-token-0123456789ab",
             # Demo mode opens the demo shop with the chat widget; every secret is still set.
             "BOT_DEMO": "1",
-            "BOT_HOST": "127.0.0.1",
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "CONSOLE_PORT": str(free_port()),
+            **on_free_ports(),
             # The knowledge base `make test` built from data/knowledge, read-only here.
             "KB_DIR": str(ROOT / "var" / "kb"),
             # Agents always at work, unless a test says otherwise; handoffs expire only when a test ages them.

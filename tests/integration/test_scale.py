@@ -23,7 +23,7 @@ import httpx
 import pytest
 import socketio
 
-from bot.cli.processes import free_port
+from bot.cli.processes import on_free_ports
 from bot.cli.scale import Topology, scaled
 from bot.settings import ROOT, load_settings
 from knowledge.index import current_build
@@ -57,10 +57,7 @@ def topology() -> Iterator[Topology]:
             "CONSOLE_SECRET": "scale-console-secret-0123456789abcdef",
             "ACTION_TOKEN": "scale-action-token-0123456789abcdef01",
             "REST_TOKEN": "scale-rest-token-0123456789abcdef0123",
-            "BOT_HOST": "127.0.0.1",
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "CONSOLE_PORT": str(free_port()),
+            **on_free_ports(),
             "BOT_VAR_DIR": str(workdir),
             "KB_DIR": str(_shared_kb(workdir / "kb")),
             "SERVICE_HOURS": "00:00-24:00",
