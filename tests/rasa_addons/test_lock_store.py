@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -14,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli.local_servers import redis_server
-from bot.settings import ROOT
 from tests.integration.conftest import wait_for
+from tests.rasa_addons.rasa_python import start_in_rasa
 
 pytestmark = pytest.mark.slow
 
-PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 SCRIPT = Path(__file__).with_name("lock_replica.py")
 # Short, so that the tests outlive it; a turn renews it every third.
 EXPIRY = 1.0
@@ -29,27 +26,18 @@ class Replica:
     """A process with the lock store, as one Rasa replica has it; see lock_replica.py."""
 
     def __init__(self, redis_url: str, expiry: float | str = EXPIRY, **variables: str) -> None:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "REDIS_URL": redis_url,
-            # What endpoints.yml reads besides.
-            "TRACKER_STORE_URL": "sqlite://",
-            "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook",
-            "ACTION_TOKEN": "unused",
-            **variables,
-        }
+        # A file, not a pipe: a pipe nobody reads would stop the process once full.
         self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop)
-        self.process = subprocess.Popen(
-            [str(PYTHON), str(SCRIPT), str(expiry)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            # A file, not a pipe: a pipe nobody reads would stop the process once full.
+        self.process = start_in_rasa(
+            SCRIPT,
+            str(expiry),
             stderr=self.stderr,
-            text=True,
+            REDIS_URL=redis_url,
+            # What endpoints.yml reads besides.
+            TRACKER_STORE_URL="sqlite://",
+            ACTION_SERVER_URL="http://127.0.0.1:1/webhook",
+            ACTION_TOKEN="unused",
+            **variables,
         )
         self.events: list[dict] = []
         self.turns = 0

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from bot.settings import ROOT
-
-PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+from tests.rasa_addons.rasa_python import run_in_rasa
 
 # Checks answers as a RemoteAction does once the server module has set Rasa up.
 SCRIPT = """
@@ -45,8 +40,7 @@ print(json.dumps({"checked": checked, "schema_checks": schema_checks.call_count}
 
 @pytest.fixture(scope="module")
 def checked() -> dict:
-    result = subprocess.run([str(PYTHON), "-c", SCRIPT], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_in_rasa(SCRIPT)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from bot.settings import ROOT
-
-PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_addons.rasa_python import run_in_rasa
 
 # Makes the store from endpoints.yml as `rasa run` does, saves a conversation, and reads it
 # back from a second store (another replica, or the server after a restart).
@@ -52,19 +48,14 @@ asyncio.run(main())
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> dict:
     db = tmp_path_factory.mktemp("tracker") / "tracker.db"
-    env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONPATH": str(ROOT),
-        "TRACKER_STORE_URL": f"sqlite:///{db}",
-        "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook",
-        "ACTION_TOKEN": "unused",
-        "REDIS_URL": "",
-    }
-    result = subprocess.run(
-        [str(PYTHON), "-c", SCRIPT, str(db)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    result = run_in_rasa(
+        SCRIPT,
+        str(db),
+        TRACKER_STORE_URL=f"sqlite:///{db}",
+        ACTION_SERVER_URL="http://127.0.0.1:1/webhook",
+        ACTION_TOKEN="unused",
+        REDIS_URL="",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
