@@ -1,7 +1,7 @@
 """NLU generalisation: intent accuracy on messages the team did not write.
 
-    .venv/bin/python -m bench.nlu [--evaldata ../shared/evaldata] [--config config.yml] [--model nlu.tar.gz]
-        [--predictions out.jsonl]
+    .venv/bin/python -m bench.nlu [--evaldata ../shared/evaldata] [--split test|dev] [--config config.yml]
+        [--model nlu.tar.gz] [--predictions out.jsonl]
 
 Trains an NLU-only model on data/nlu with the project's config.yml, or with another
 pipeline to compare (unless --model names a model), parses every evaluation message with
@@ -17,6 +17,9 @@ then the commonest wrong intents of each group. The groups:
 - The frozen sets in bench/data, one per language.
 
 Public splits are read from the evaldata folder at run time and never copied or trained on.
+``--split dev`` measures the same groups on CLINC150's train and val, BANKING77's train and
+SMP2017's train instead: what training data and settings are chosen on, so that the test
+rows above are only ever measured.
 
 "fallback" is the share the FallbackClassifier turned into nlu_fallback
 (counted wrong). "in data/nlu" counts messages whose text, lower-cased and without
@@ -113,28 +116,43 @@ def frozen_rows(lang: str) -> list[Row]:
     return [Row(r["text"], r["intent"]) for r in _jsonl(FROZEN[lang])]
 
 
-def public_groups(evaldata: Path) -> list[Group]:
-    clinc = _jsonl(evaldata / "intent_clinc150_en" / "test.jsonl")
+# Which files each split reads: "test" gives the figures; "dev" is what wording and settings
+# are chosen on, so that the test rows stay unseen (CLINC150's train and val, BANKING77's train,
+# SMP2017's train: none of them is trained on either).
+SPLITS = {
+    "test": {"clinc150": ("test",), "banking77": "test", "smp2017": "dev"},
+    "dev": {"clinc150": ("train", "val"), "banking77": "train", "smp2017": "train"},
+}
+
+
+def public_groups(evaldata: Path, split: str = "test") -> list[Group]:
+    files = SPLITS[split]
+    clinc = [r for name in files["clinc150"] for r in _jsonl(evaldata / "intent_clinc150_en" / f"{name}.jsonl")]
     social = [
         Row(r["text"], CLINC150[r["intent"]], r["intent"])
         for r in clinc
         if r["intent"] in CLINC150 and r["intent"] != "oos"
     ]
     oos = [Row(r["text"], CLINC150["oos"], "oos") for r in clinc if r["intent"] == "oos"]
-    banking = _jsonl(evaldata / "intent_banking77_en" / "test.jsonl")
+    banking = _jsonl(evaldata / "intent_banking77_en" / f"{files['banking77']}.jsonl")
     sample = random.Random(SEED).sample(banking, min(BANKING77_SAMPLE, len(banking)))
-    smp = _jsonl(evaldata / "intent_smp2017_zh" / "dev.jsonl")
+    smp = _jsonl(evaldata / "intent_smp2017_zh" / f"{files['smp2017']}.jsonl")
+    clinc_name, smp_name = "+".join(files["clinc150"]), files["smp2017"]
     return [
-        Group("CLINC150 test: greeting, goodbye, thank_you", "en", social),
-        Group("CLINC150 test: oos", "en", oos),
+        Group(f"CLINC150 {clinc_name}: greeting, goodbye, thank_you", "en", social),
+        Group(f"CLINC150 {clinc_name}: oos", "en", oos),
         Group(
-            f"BANKING77 test as questions ({len(sample)} of {len(banking)})",
+            f"BANKING77 {files['banking77']} as questions ({len(sample)} of {len(banking)})",
             "en",
             [Row(r["text"], BANKING77_INTENT, r["intent"]) for r in sample],
         ),
-        Group("SMP2017 dev: chat", "zh", [Row(r["text"], SMP2017_CHAT, "chat") for r in smp if r["intent"] == "chat"]),
         Group(
-            "SMP2017 dev: other 30 domains",
+            f"SMP2017 {smp_name}: chat",
+            "zh",
+            [Row(r["text"], SMP2017_CHAT, "chat") for r in smp if r["intent"] == "chat"],
+        ),
+        Group(
+            f"SMP2017 {smp_name}: other 30 domains",
             "zh",
             [Row(r["text"], "out_of_scope", r["intent"]) for r in smp if r["intent"] != "chat"],
         ),
@@ -210,6 +228,12 @@ def main() -> None:
         default=DEFAULT_EVALDATA,
         help="folder holding intent_clinc150_en, intent_banking77_en, intent_smp2017_zh",
     )
+    parser.add_argument(
+        "--split",
+        choices=sorted(SPLITS),
+        default="test",
+        help="test: the figures to report; dev: the public training and validation splits, to choose on",
+    )
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml", help="the pipeline to train (config.yml)")
     parser.add_argument("--model", type=Path, help="an NLU model to measure instead of training one")
     parser.add_argument("--predictions", type=Path, help="write every message with its expected and given intent here")
@@ -217,7 +241,7 @@ def main() -> None:
 
     groups = [Group(f"frozen set ({lang})", lang, frozen_rows(lang)) for lang in FROZEN]
     if (args.evaldata / "intent_clinc150_en").is_dir():
-        groups = public_groups(args.evaldata) + groups
+        groups = public_groups(args.evaldata, args.split) + groups
     else:
         print(f"no evaluation data at {args.evaldata}: the frozen sets only")
     known = training_texts()
