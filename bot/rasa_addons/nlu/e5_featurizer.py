@@ -118,12 +118,11 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             "version": ENGINE_VERSION,
             "prefix": PREFIXES[self._config["side"]],
         }
-        featurised = self._featurise(messages)
-        # The search embeds the text as written: a vector of the lower-cased text is not its.
-        rewritten = [i for i, (m, _) in enumerate(featurised) if self._features_text(m.get(TEXT)) != m.get(TEXT)]
-        as_written = dict(zip(rewritten, self._embed([featurised[i][0].get(TEXT) for i in rewritten])))
-        for i, (message, vector) in enumerate(featurised):
-            vector = as_written.get(i, vector)
+        for message, vector in self._featurise(messages):
+            text = message.get(TEXT)
+            if self._features_text(text) != text:
+                # The search embeds the text as written: a vector of the lower-cased text is not its.
+                vector = self._embed([text])[0]
             encoded = base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
             message.set(QUERY_VECTOR, {**made_by, "vector": encoded}, add_to_output=True)
         return messages
